@@ -1,0 +1,240 @@
+"""Forecasts from a fitted law: predictions with bands, compute-optimal allocation, compute for a target loss.
+
+Every quantity is computed at the fitted parameters and, when the result carries bootstrap draws, at every draw
+(vmapped), giving percentile intervals. A forecast beyond the fitted range says how far, in orders of magnitude.
+
+Compute-optimal allocation under C = 6 N D: the law's closed form when it has one (Chinchilla), otherwise a
+numerical minimum of L(N, C / (6N)) over log N (a dense grid, then Newton steps on log N), which serves any law
+of (N, D). The compute for a target loss inverts the optimal loss L*(C), which falls monotonically in C, by
+bisection in log C.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Mapping
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._law import Law
+from ._result import FitResult, _broadcast, _percentile
+
+__all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "compute_for_target"]
+
+_LOG_C_RANGE = (np.log(1e6), np.log(1e40))
+
+
+@dataclass(frozen=True)
+class Band:
+    """A value and its bootstrap interval (``lower``/``upper`` NaN without draws)."""
+
+    value: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def to_dict(self) -> dict:
+        return {k: np.asarray(getattr(self, k)).tolist() for k in ("value", "lower", "upper")}
+
+
+@dataclass(frozen=True)
+class Forecast:
+    inputs: Mapping[str, np.ndarray]
+    prediction: Band
+    level: float
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {"inputs": {k: np.asarray(v).tolist() for k, v in self.inputs.items()},
+                "prediction": self.prediction.to_dict(), "level": self.level, "warnings": list(self.warnings)}
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Compute-optimal N*, D*, tokens per parameter and loss at compute C (each a :class:`Band`)."""
+
+    compute: Band
+    N: Band
+    D: Band
+    tokens_per_param: Band
+    loss: Band
+    level: float
+    method: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        out = {k: getattr(self, k).to_dict() for k in ("compute", "N", "D", "tokens_per_param", "loss")}
+        return {**out, "level": self.level, "method": self.method, "warnings": list(self.warnings)}
+
+    def summary(self) -> str:
+        def row(name, band, fmt):
+            s = f"  {name:<18}{format(float(band.value), fmt):>12}"
+            if np.isfinite(band.lower).all():
+                s += f"   ({format(float(band.lower), fmt)}, {format(float(band.upper), fmt)})"
+            return s
+
+        lines = [f"Compute-optimal allocation ({self.method}; {100 * self.level:g}% bootstrap interval)"]
+        lines += [row("compute C", self.compute, ".4g"), row("parameters N*", self.N, ".4g"),
+                  row("tokens D*", self.D, ".4g"), row("tokens/param", self.tokens_per_param, ".4g"),
+                  row("loss", self.loss, ".5g")]
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _param_sets(result: FitResult):
+    """Fitted parameters (P,) and, if any, bootstrap draws (B, P) as dicts of jnp arrays."""
+    law = result.law_obj
+    fitted = {k: jnp.asarray(v) for k, v in result.params.items()}
+    draws = None
+    if result.draws is not None:
+        draws = {name: jnp.asarray(result.draws[:, i]) for i, name in enumerate(law.param_names)}
+    return law, fitted, draws
+
+
+def _band(fn, fitted, draws, level) -> Band:
+    value = np.asarray(fn(fitted))
+    if draws is None:
+        nan = np.full_like(value, np.nan, dtype=float)
+        return Band(value, nan, nan)
+    samples = np.asarray(jax.vmap(fn)(draws))
+    tail = 50.0 * (1.0 - level)
+    lo, hi = np.nanpercentile(samples, [tail, 100.0 - tail], axis=0)
+    return Band(value, lo, hi)
+
+
+def extrapolation_warnings(result: FitResult, inputs: Mapping[str, np.ndarray]) -> tuple[str, ...]:
+    """One warning per input taken beyond the fitted range, saying by how many orders of magnitude."""
+    out = []
+    for name, (lo, hi) in result.input_ranges.items():
+        if name not in inputs:
+            continue
+        values = np.asarray(inputs[name], dtype=float)
+        above = np.log10(np.max(values) / hi) if np.max(values) > hi else 0.0
+        below = np.log10(lo / np.min(values)) if np.min(values) < lo else 0.0
+        if above > 0:
+            out.append(f"{name} up to {np.max(values):.3g} is {above:.2f} orders of magnitude above the fitted "
+                       f"range (max {hi:.3g})")
+        if below > 0:
+            out.append(f"{name} down to {np.min(values):.3g} is {below:.2f} orders of magnitude below the fitted "
+                       f"range (min {lo:.3g})")
+    return tuple(out)
+
+
+def forecast(result: FitResult, inputs: Mapping[str, object], *, level: float = 0.9) -> Forecast:
+    """Predict the law at ``inputs`` (columns by name, broadcast together) with a bootstrap band."""
+    law, fitted, draws = _param_sets(result)
+    missing = [c for c in law.inputs if c not in inputs]
+    if missing:
+        raise ValueError(f"law {law.name} needs inputs {list(law.inputs)}; missing: {missing}")
+    columns = _broadcast({k: inputs[k] for k in inputs})
+    x = {k: jnp.asarray(v) for k, v in law.features(columns).items()}
+    band = _band(lambda p: law.predict(p, x), fitted, draws, level)
+    return Forecast(columns, band, level, extrapolation_warnings(result, columns))
+
+
+def _optimum(law: Law, p, log_c):
+    """(N*, D*, loss) at compute exp(log_c) for parameters p: closed form, or numerical along C = 6ND."""
+    if law.compute_optimal is not None:
+        n, d = law.compute_optimal(p, jnp.exp(log_c))
+        return n, d, law.predict(p, {"N": n, "D": d})
+    log_nd = log_c - jnp.log(6.0)
+
+    def log_loss(log_n):
+        return law.log_prediction(p, {"N": jnp.exp(log_n), "D": jnp.exp(log_nd - log_n)})
+
+    # N between 1e-3 of sqrt(C/6) ... and its square: wide enough for any sane allocation
+    grid = jnp.linspace(0.05, 0.95, 513) * log_nd
+    values = jax.vmap(log_loss)(grid)
+    log_n = grid[jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))]
+    d1, d2 = jax.grad(log_loss), jax.grad(jax.grad(log_loss))
+    spacing = grid[1] - grid[0]
+
+    def newton(_, ln):
+        step = -d1(ln) / jnp.where(d2(ln) > 0, d2(ln), jnp.inf)
+        return ln + jnp.clip(step, -spacing, spacing)
+
+    log_n = jax.lax.fori_loop(0, 30, newton, log_n)
+    n = jnp.exp(log_n)
+    d = jnp.exp(log_nd - log_n)
+    return n, d, law.predict(p, {"N": n, "D": d})
+
+
+def _require_nd(law: Law):
+    if set(law.inputs) != {"N", "D"}:
+        raise ValueError(f"compute-optimal allocation needs a law of (N, D); {law.name} takes {list(law.inputs)}")
+
+
+@partial(jax.jit, static_argnames=("law",))
+def _allocation(p, log_c, *, law):
+    n, d, loss = _optimum(law, p, log_c)
+    return {"compute": jnp.exp(log_c), "N": n, "D": d, "tokens_per_param": d / n, "loss": loss}
+
+
+def _allocate(result, log_c_fn, level, extra_warnings=()):
+    law, fitted, draws = _param_sets(result)
+    _require_nd(law)
+
+    def quantities(p):
+        return _allocation(p, log_c_fn(p), law=law)
+
+    value = {k: np.asarray(v) for k, v in quantities(fitted).items()}
+    if draws is not None:
+        samples = {k: np.asarray(v) for k, v in jax.vmap(quantities)(draws).items()}
+        bands = {k: Band(value[k], *_percentile_pair(samples[k], level)) for k in value}
+    else:
+        bands = {k: Band(value[k], np.nan, np.nan) for k in value}
+    method = "closed form" if law.compute_optimal is not None else "numerical minimum along C = 6ND"
+    warnings = list(extra_warnings) + list(
+        extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"])}))
+    return Allocation(level=level, method=method, warnings=tuple(warnings), **bands)
+
+
+def _percentile_pair(samples, level):
+    finite = samples[np.isfinite(samples)]
+    if len(finite) == 0:
+        return np.nan, np.nan
+    return _percentile(finite, level)
+
+
+def compute_optimal(result: FitResult, compute: float, *, level: float = 0.9) -> Allocation:
+    """N*, D*, tokens per parameter and loss minimising the law at compute ``compute`` (FLOP, C = 6ND)."""
+    if not compute > 0:
+        raise ValueError(f"compute must be positive, not {compute}")
+    log_c = float(np.log(compute))
+    return _allocate(result, lambda p: jnp.asarray(log_c), level)
+
+
+def compute_for_target(result: FitResult, target: float, *, level: float = 0.9) -> Allocation:
+    """The least compute (and its N*, D*) whose compute-optimal loss reaches ``target``.
+
+    A target at or below what the law can reach (e.g. Chinchilla's E) has no answer: the fitted value is NaN and a
+    warning says so; draws that cannot reach it are left out of the interval.
+    """
+    law = result.law_obj
+    _require_nd(law)
+    if not target > 0:
+        raise ValueError(f"target loss must be positive, not {target}")
+    log_target = float(np.log(target))
+
+    def log_c_for(p):
+        def too_high(log_c):
+            return jnp.log(_optimum(law, p, log_c)[2]) > log_target
+
+        def bisect(_, bounds):
+            lo, hi = bounds
+            mid = 0.5 * (lo + hi)
+            high = too_high(mid)
+            return jnp.where(high, mid, lo), jnp.where(high, hi, mid)
+
+        lo, hi = jax.lax.fori_loop(0, 80, bisect, (jnp.asarray(_LOG_C_RANGE[0]), jnp.asarray(_LOG_C_RANGE[1])))
+        reachable = ~too_high(jnp.asarray(_LOG_C_RANGE[1]))
+        return jnp.where(reachable, hi, jnp.nan)
+
+    allocation = _allocate(result, log_c_for, level)
+    if not np.isfinite(allocation.compute.value):
+        return _allocate(result, log_c_for, level, (
+            f"a loss of {target:g} is not reached below C = 1e40 FLOP at the fitted parameters (the law's floor "
+            "lies at or above it)",))
+    return allocation

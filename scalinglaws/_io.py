@@ -1,0 +1,47 @@
+"""The only module that reads or writes files: run tables (CSV file or folder of CSVs), JSON results, fit specs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from ._schema import RunTable, SchemaError, concat_tables, table_from_csv
+
+__all__ = ["read_runs", "read_json", "write_json"]
+
+
+def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False) -> RunTable:
+    """Read and validate a run table from a CSV file, or from a folder of per-run CSVs (run id = file stem).
+
+    ``drop_empty`` drops rows whose numeric canonical cells are empty (noted in the table's ``notes``).
+    Raises :class:`~scalinglaws.SchemaError` naming every problem, including a path that does not exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.csv"))
+        named = [(f.stem, f.open("rb")) for f in files]
+        try:
+            return concat_tables(named, require=require, source=str(path), drop_empty=drop_empty)
+        finally:
+            for _, handle in named:
+                handle.close()
+    if not path.exists():
+        raise SchemaError([f"no such file or folder: {path}"], str(path))
+    with path.open("rb") as handle:
+        return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty)
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    with Path(path).open() as handle:
+        return json.load(handle)
+
+
+def write_json(path: str | os.PathLike, payload: Any) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(payload, indent=2, sort_keys=False, allow_nan=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text + "\n")
+    tmp.replace(path)

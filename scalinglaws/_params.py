@@ -1,0 +1,118 @@
+"""Named parameters with bounds, and the smooth bijections that make a bounded fit unconstrained.
+
+A :class:`Param` is one fitted quantity of a law. The fitter never sees the bounds: it works on an unconstrained
+value ``u`` and the law sees ``value = transform(u)``, where the transform is a smooth bijection onto the open
+interval between the bounds (the numpyro / TFP approach):
+
+=====================  =========================================
+bounds                 value(u)
+=====================  =========================================
+(-inf, inf)            u
+(lower, inf)           lower + softplus(u)
+(-inf, upper)          upper - softplus(u)
+(lower, upper)         lower + (upper - lower) * sigmoid(u)
+=====================  =========================================
+
+Bounds are open, so a start grid must lie strictly inside them; this is checked when the ``Param`` is built.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["Param"]
+
+
+def _softplus_inverse(y):
+    # log(expm1(y)) overflows for large y; for y > 30 softplus(y) == y to double precision.
+    y = np.asarray(y, dtype=float)
+    return np.where(y > 30.0, y, np.log(np.expm1(np.minimum(y, 30.0))))
+
+
+@dataclass(frozen=True)
+class Param:
+    """One named, bounded parameter of a law.
+
+    Attributes:
+      name: identifier used by the law's ``predict`` (``p["alpha"]``).
+      grid: start values (in the parameter's own units) that the fitter's multi-start grid takes the product of.
+      lower, upper: open bounds; ``-inf`` / ``inf`` for none.
+      doc: one line saying what the parameter is.
+    """
+
+    name: str
+    grid: tuple[float, ...]
+    lower: float = -math.inf
+    upper: float = math.inf
+    doc: str = ""
+
+    def __post_init__(self):
+        object.__setattr__(self, "grid", tuple(float(g) for g in self.grid))
+        if not self.name.isidentifier():
+            raise ValueError(f"parameter name {self.name!r} is not an identifier")
+        if not self.lower < self.upper:
+            raise ValueError(f"parameter {self.name}: lower bound {self.lower} is not below upper {self.upper}")
+        if not self.grid:
+            raise ValueError(f"parameter {self.name}: the start grid is empty")
+        outside = [g for g in self.grid if not self.lower < g < self.upper]
+        if outside:
+            raise ValueError(
+                f"parameter {self.name}: start values {outside} are not strictly inside the bounds "
+                f"({self.lower}, {self.upper}); bounds are open"
+            )
+
+    @property
+    def bounded(self) -> bool:
+        return math.isfinite(self.lower) or math.isfinite(self.upper)
+
+    def to_value(self, u):
+        """Unconstrained ``u`` -> parameter value (jnp, differentiable)."""
+        lo, hi = self.lower, self.upper
+        if math.isfinite(lo) and math.isfinite(hi):
+            return lo + (hi - lo) * jnp.asarray(_sigmoid(u))
+        if math.isfinite(lo):
+            return lo + _softplus(u)
+        if math.isfinite(hi):
+            return hi - _softplus(u)
+        return u
+
+    def to_unconstrained(self, value):
+        """Parameter value -> unconstrained ``u`` (NumPy; values must be inside the bounds)."""
+        v = np.asarray(value, dtype=float)
+        lo, hi = self.lower, self.upper
+        if math.isfinite(lo) and math.isfinite(hi):
+            t = (v - lo) / (hi - lo)
+            return np.log(t) - np.log1p(-t)
+        if math.isfinite(lo):
+            return _softplus_inverse(v - lo)
+        if math.isfinite(hi):
+            return _softplus_inverse(hi - v)
+        return v
+
+    def near_bound(self, value, rtol: float = 1e-6) -> bool:
+        """Whether ``value`` sits at a finite bound (within ``rtol`` of the bound's scale)."""
+        v = float(value)
+        for b in (self.lower, self.upper):
+            if math.isfinite(b) and abs(v - b) <= rtol * max(1.0, abs(b), abs(self.upper - self.lower)
+                                                             if math.isfinite(self.upper - self.lower) else 1.0):
+                return True
+        return False
+
+
+def _softplus(u):
+    return jnp.logaddexp(u, 0.0)
+
+
+def _sigmoid(u):
+    return 0.5 * (jnp.tanh(0.5 * u) + 1.0)
+
+
+def grid_product(params: Sequence[Param]) -> np.ndarray:
+    """Cartesian product of the parameters' start grids, shape (G, P), in parameter units."""
+    mesh = np.meshgrid(*[np.asarray(p.grid) for p in params], indexing="ij")
+    return np.stack([m.ravel() for m in mesh], axis=-1)

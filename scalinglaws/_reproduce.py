@@ -1,0 +1,146 @@
+"""Reproductions of published fits: ``fits/NAME/`` holds ``spec.json`` (data, law, settings), ``expected.json``
+(published values, each with a tolerance and why) and ``result.json`` (our committed result).
+
+``reproduce(path)`` reruns the spec, compares every published value with ours, and (with ``write=True``) rewrites
+``result.json``. A spec's ``kind`` picks the runner: ``fit`` (a law fitted to data, optionally bootstrapped),
+``allocation`` (compute-optimal allocation from published presets) or ``isoflop`` (approach 2 per configuration).
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ._version import __version__
+from ._bootstrap import bootstrap
+from ._fit import fit
+from ._forecast import compute_optimal
+from ._io import read_json, read_runs, write_json
+from ._isoflop import isoflop
+from ._result import preset
+
+__all__ = ["Reproduction", "reproduce", "RUNNERS"]
+
+
+@dataclass(frozen=True)
+class Check:
+    quantity: str
+    published: float
+    ours: float
+    rule: str
+    ok: bool
+    why: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    name: str
+    title: str
+    checks: tuple[Check, ...]
+    details: dict
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    def table(self) -> str:
+        width = max(len(c.quantity) for c in self.checks)
+        lines = [f"{self.title}", f"  {'quantity':<{width}}  {'published':>12}  {'ours':>12}  {'rule':<22}  ok"]
+        for c in self.checks:
+            lines.append(f"  {c.quantity:<{width}}  {c.published:>12.6g}  {c.ours:>12.6g}  {c.rule:<22}  "
+                         f"{'yes' if c.ok else 'NO'}")
+        lines.append(f"  {sum(c.ok for c in self.checks)} of {len(self.checks)} within tolerance")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "title": self.title, "ok": self.ok, "checks": [c.to_dict() for c in self.checks],
+                "details": self.details, "scalinglaws_version": __version__, "python": platform.python_version()}
+
+
+def _judge(spec: dict, ours: float) -> tuple[str, bool]:
+    pub = spec.get("published")
+    if "abs_tol" in spec:
+        return f"|diff| <= {spec['abs_tol']:g}", abs(ours - pub) <= spec["abs_tol"]
+    if "rel_tol" in spec:
+        return f"rel diff <= {spec['rel_tol']:g}", abs(ours - pub) <= spec["rel_tol"] * abs(pub)
+    if "at_most" in spec:
+        return f"<= {spec['at_most']:.10g}", ours <= spec["at_most"]
+    if "sig_digits" in spec:
+        k = spec["sig_digits"]
+        return f"equal to {k} digits", float(f"{ours:.{k}g}") == float(f"{pub:.{k}g}")
+    raise ValueError(f"check {spec.get('quantity')!r} has no rule (abs_tol, rel_tol, at_most or sig_digits)")
+
+
+def _table(spec: dict, root: Path):
+    table = read_runs(root / spec["data"], drop_empty=spec.get("drop_empty", False))
+    if "drop_largest" in spec:
+        table = table.drop_largest(spec["drop_largest"]["column"], spec["drop_largest"]["n"])
+    return table
+
+
+def _run_fit(spec: dict, root: Path) -> tuple[dict, dict]:
+    table = _table(spec, root)
+    result = fit(spec["law"], table, **spec.get("fit", {}))
+    values = {**result.natural, "objective": result.objective}
+    if "bootstrap" in spec:
+        result = bootstrap(result, table, **spec["bootstrap"])
+        values.update({f"stderr:{k}": result.stderr(k) for k in result.natural})
+    details = result.to_dict()
+    details["draws"] = None  # thousands of numbers; the seed in bootstrap_info regenerates them
+    return values, {"fit": details, "report": result.report().splitlines()}
+
+
+def _run_allocation(spec: dict, root: Path) -> tuple[dict, dict]:
+    values, details = {}, {}
+    for name in spec["presets"]:
+        allocation = compute_optimal(preset(spec["law"], name), spec["compute"])
+        for q in ("N", "D", "tokens_per_param", "loss"):
+            values[f"{name}:{q}"] = float(getattr(allocation, q).value)
+        details[name] = allocation.to_dict()
+    return values, details
+
+
+def _run_isoflop(spec: dict, root: Path) -> tuple[dict, dict]:
+    table = _table(spec, root)
+    values, details = {}, {}
+    for name, labels in spec["groups"].items():
+        result = isoflop(table.where(**labels), window=spec.get("window", 2))
+        values[f"{name}:n_exponent"] = result.n_exponent
+        details[name] = {"labels": labels, **result.to_dict()}
+    return values, details
+
+
+RUNNERS: dict[str, Callable[[dict, Path], tuple[dict, dict]]] = {
+    "fit": _run_fit,
+    "allocation": _run_allocation,
+    "isoflop": _run_isoflop,
+}
+
+
+def reproduce(path, *, write: bool = False) -> Reproduction:
+    """Rerun the reproduction in folder ``path`` and compare with its published values."""
+    root = Path(path)
+    spec = read_json(root / "spec.json")
+    expected = read_json(root / "expected.json")
+    if spec.get("kind") not in RUNNERS:
+        raise ValueError(f"{root}/spec.json: kind must be one of {sorted(RUNNERS)}, not {spec.get('kind')!r}")
+    values, details = RUNNERS[spec["kind"]](spec, root)
+    checks = []
+    for item in expected["checks"]:
+        q = item["quantity"]
+        if q not in values:
+            raise ValueError(f"{root}/expected.json checks {q!r}, which the run does not produce: {sorted(values)}")
+        ours = float(values[q])
+        rule, ok = _judge(item, ours)
+        checks.append(Check(q, float(item["published"]), ours, rule, bool(ok and math.isfinite(ours)),
+                            item.get("why", "")))
+    rep = Reproduction(root.name, spec.get("title", root.name), tuple(checks), {"values": values, **details})
+    if write:
+        write_json(root / "result.json", rep.to_dict())
+    return rep

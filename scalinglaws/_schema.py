@@ -1,0 +1,295 @@
+"""The canonical run table: column names, aliases, and validation that reports every problem at once.
+
+One row per run (final loss), or one row per logged step of a run (loss curves). Canonical columns:
+
+=======  =========================================================  ==========================================
+column   meaning                                                    accepted aliases (case, spaces ignored)
+=======  =========================================================  ==========================================
+run      run identifier; rows of one run stay together              run_id, run_name, name, id, model
+N        parameters                                                 params, n_params, num_params, parameters,
+                                                                    model_size
+D        training tokens                                            tokens, n_tokens, num_tokens,
+                                                                    training_tokens
+C        training compute, FLOP                                     flops, compute, training_flop(s)
+step     optimiser step (loss curves)                               steps, iteration, iter
+lr       learning rate at that step                                 learning_rate
+loss     the loss the laws predict                                  train_loss, final_loss
+=======  =========================================================  ==========================================
+
+Any other numeric column is kept as a metric (e.g. benchmark scores), any other text column as a label (used to
+select subsets, e.g. a configuration). If ``D`` is absent it is derived as ``C / (6 N)``; if ``C`` is absent it is
+derived as ``6 N D``; the table's ``notes`` say so. Without a ``run`` column each row is its own run, unless the
+table has a ``step`` column, in which case it is one run (one curve).
+
+This is the only module that touches pandas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SchemaError", "RunTable", "validate", "table_from_csv", "table_from_columns", "concat_tables"]
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "run": ("run", "run_id", "run_name", "name", "id", "model"),
+    "N": ("n", "params", "n_params", "num_params", "parameters", "model_size"),
+    "D": ("d", "tokens", "n_tokens", "num_tokens", "training_tokens"),
+    "C": ("c", "flops", "compute", "training_flop", "training_flops"),
+    "step": ("step", "steps", "iteration", "iter"),
+    "lr": ("lr", "learning_rate"),
+    "loss": ("loss", "train_loss", "final_loss"),
+}
+ALIASES_LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
+NUMERIC = ("N", "D", "C", "step", "lr", "loss")
+POSITIVE = ("N", "D", "C", "loss")
+NON_NEGATIVE = ("step", "lr")
+_MAX_ROWS_SHOWN = 8
+
+
+class SchemaError(ValueError):
+    """A run table failed validation; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[str], source: str = ""):
+        self.problems = list(problems)
+        self.source = source
+        where = f" in {source}" if source else ""
+        super().__init__(f"{len(self.problems)} problem(s){where}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+@dataclass(frozen=True, eq=False)
+class RunTable:
+    """A validated run table: float64 NumPy columns, run ids, and notes on what was derived.
+
+    ``columns`` holds canonical and metric columns (float64) and label columns (str); ``runs`` the run id of each
+    row. Rows are in file order.
+    """
+
+    columns: Mapping[str, np.ndarray]
+    runs: np.ndarray
+    notes: tuple[str, ...] = ()
+    source: str = ""
+    labels: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        for a in (*self.columns.values(), self.runs):
+            a.flags.writeable = False
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.columns
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.columns[name]
+
+    @property
+    def run_ids(self) -> np.ndarray:
+        """Distinct run ids in order of first appearance."""
+        _, first = np.unique(self.runs, return_index=True)
+        return self.runs[np.sort(first)]
+
+    @property
+    def run_codes(self) -> np.ndarray:
+        """For each row, the index of its run in ``run_ids``."""
+        lookup = {r: i for i, r in enumerate(self.run_ids)}
+        return np.array([lookup[r] for r in self.runs], dtype=np.int32)
+
+    @property
+    def n_runs(self) -> int:
+        return len(self.run_ids)
+
+    def fingerprint(self, names: Iterable[str] | None = None) -> str:
+        """sha256 (16 hex digits) of the run ids and the named numeric columns, in row order."""
+        h = hashlib.sha256()
+        h.update("\x1f".join(map(str, self.runs)).encode())
+        for name in sorted(names if names is not None else [c for c in self.columns if c not in self.labels]):
+            h.update(name.encode())
+            h.update(np.ascontiguousarray(self.columns[name], dtype=np.float64).tobytes())
+        return h.hexdigest()[:16]
+
+    def select(self, mask) -> "RunTable":
+        """The rows where ``mask`` is true."""
+        mask = np.asarray(mask, dtype=bool)
+        cols = {k: v[mask] for k, v in self.columns.items()}
+        return RunTable(cols, self.runs[mask], self.notes, self.source, self.labels)
+
+    def where(self, **labels: str) -> "RunTable":
+        """Rows whose label columns equal the given values, e.g. ``table.where(hparams="tuned")``."""
+        missing = [k for k in labels if k not in self.columns]
+        if missing:
+            raise SchemaError([f"no column {k!r} to select on (columns: {', '.join(self.columns)})" for k in missing])
+        mask = np.ones(len(self), dtype=bool)
+        for k, v in labels.items():
+            mask &= self.columns[k].astype(str) == str(v)
+        return self.select(mask)
+
+    def drop_largest(self, name: str, n: int) -> "RunTable":
+        """Drop rows whose ``name`` is at or above the n-th largest value (Besiroglu et al.'s outlier rule)."""
+        values = self.columns[name]
+        if n <= 0:
+            return self
+        return self.select(values < np.sort(values)[-n])
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def _rows(index: np.ndarray) -> str:
+    shown = ", ".join(str(i + 1) for i in index[:_MAX_ROWS_SHOWN])
+    more = f" and {len(index) - _MAX_ROWS_SHOWN} more" if len(index) > _MAX_ROWS_SHOWN else ""
+    return f"row{'s' if len(index) > 1 else ''} {shown}{more}"
+
+
+def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False
+             ) -> RunTable:
+    """Validate a DataFrame into a :class:`RunTable`, raising :class:`SchemaError` with every problem.
+
+    ``require`` names canonical columns that must be present (after deriving D or C). With ``drop_empty``, rows
+    whose canonical numeric cells (N, D, C, step, lr, loss) are empty are dropped first, and the notes say which.
+    Rows are numbered from 1, the first data row of the input, in messages.
+    """
+    problems: list[str] = []
+    notes: list[str] = []
+    if drop_empty:
+        numeric = [c for c in df.columns if ALIASES_LOOKUP.get(_normalise(c)) in NUMERIC]
+        empty = np.flatnonzero(df[numeric].isna().any(axis=1).to_numpy()) if numeric else np.array([], int)
+        if len(empty):
+            notes.append(f"dropped {len(empty)} row(s) with empty values: {_rows(empty)}")
+            df = df.drop(index=df.index[empty]).reset_index(drop=True)
+    rename: dict[str, str] = {}
+    claimed: dict[str, list[str]] = {}
+    lookup = ALIASES_LOOKUP
+    for col in df.columns:
+        canon = lookup.get(_normalise(col))
+        if canon is not None:
+            claimed.setdefault(canon, []).append(str(col))
+            rename[col] = canon
+    for canon, cols in claimed.items():
+        if len(cols) > 1:
+            problems.append(f"columns {cols} all mean {canon!r}; keep one")
+    df = df.rename(columns=rename)
+
+    columns: dict[str, np.ndarray] = {}
+    non_numeric: dict[str, np.ndarray] = {}
+    labels: list[str] = []
+    for col in df.columns:
+        name = str(col)
+        if name == "run" or name in columns:
+            continue
+        raw = df[col]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        non_numeric[name] = np.isnan(values) & raw.notna().to_numpy()
+        bad = np.flatnonzero(non_numeric[name])
+        if name in NUMERIC:
+            if len(bad):
+                problems.append(f"column {name!r}: non-numeric values at {_rows(bad)} (e.g. {raw.iloc[bad[0]]!r})")
+            columns[name] = values
+        elif len(bad) and len(bad) == raw.notna().sum():
+            columns[name] = raw.astype(str).to_numpy()
+            labels.append(name)
+        else:
+            columns[name] = values
+
+    if "D" not in columns and "N" in columns and "C" in columns:
+        columns["D"] = columns["C"] / (6.0 * columns["N"])
+        notes.append("D (tokens) derived from C = 6 N D as C / (6 N)")
+    if "C" not in columns and "N" in columns and "D" in columns:
+        columns["C"] = 6.0 * columns["N"] * columns["D"]
+        notes.append("C (compute) derived as 6 N D")
+
+    missing = [c for c in require if c not in columns]
+    if missing:
+        have = ", ".join(map(str, df.columns)) or "none"
+        for c in missing:
+            aliases = ", ".join(a for a in ALIASES.get(c, ()) if a != c.lower())
+            hint = f" (or one of: {aliases})" if aliases else ""
+            derivable = " ; D can also come from N and C" if c == "D" else ""
+            problems.append(f"missing column {c!r}{hint}{derivable}; columns present: {have}")
+
+    for name in [c for c in (*NUMERIC, *require) if c in columns and c not in labels]:
+        values = columns[name]
+        nonfinite = np.flatnonzero(~np.isfinite(values) & ~non_numeric.get(name, False))
+        if len(nonfinite):
+            problems.append(f"column {name!r}: NaN, inf or empty at {_rows(nonfinite)}")
+        finite = np.isfinite(values)
+        if name in POSITIVE:
+            bad = np.flatnonzero(finite & (values <= 0))
+            if len(bad):
+                problems.append(f"column {name!r}: must be positive, not at {_rows(bad)} (e.g. {values[bad[0]]:g})")
+        elif name in NON_NEGATIVE:
+            bad = np.flatnonzero(finite & (values < 0))
+            if len(bad):
+                problems.append(f"column {name!r}: must be non-negative, not at {_rows(bad)} (e.g. {values[bad[0]]:g})")
+
+    if "run" in df.columns:
+        runs = df["run"].astype(str).to_numpy()
+        empty = np.flatnonzero(df["run"].isna().to_numpy())
+        if len(empty):
+            problems.append(f"column 'run': empty run id at {_rows(empty)}")
+    elif "step" in columns:
+        runs = np.full(len(df), source or "run", dtype=object).astype(str)
+    else:
+        runs = np.array([f"row{i + 1}" for i in range(len(df))])
+
+    key = pd.DataFrame({"run": runs, "step": columns["step"]}) if "step" in columns else pd.DataFrame({"run": runs})
+    dup = np.flatnonzero(key.duplicated(keep="first").to_numpy())
+    if len(dup) and "run" in df.columns:
+        what = "(run, step)" if "step" in columns else "run id (one row per run expected without a step column)"
+        problems.append(f"duplicated {what} at {_rows(dup)} (e.g. run {runs[dup[0]]!r})")
+    elif len(dup) and "step" in columns:
+        problems.append(f"duplicated step at {_rows(dup)}")
+    if len(df) == 0:
+        problems.append("the table has no rows")
+
+    if problems:
+        raise SchemaError(problems, source)
+    return RunTable(columns, runs, tuple(notes), source, tuple(labels))
+
+
+def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False) -> RunTable:
+    """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`."""
+    if isinstance(buffer, (bytes, str)):
+        buffer = io.BytesIO(buffer.encode() if isinstance(buffer, str) else buffer)
+    try:
+        df = pd.read_csv(buffer)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise SchemaError([f"not a readable CSV: {exc}"], source) from None
+    return validate(df, require=require, source=source, drop_empty=drop_empty)
+
+
+def table_from_columns(columns: Mapping[str, Sequence], *, require: Sequence[str] = (), source: str = "") -> RunTable:
+    """A validated :class:`RunTable` from a mapping of column name to values (e.g. a dict of arrays)."""
+    try:
+        df = pd.DataFrame({k: list(np.ravel(v)) if np.ndim(v) else [v] for k, v in columns.items()})
+    except ValueError as exc:
+        raise SchemaError([f"columns of different lengths: {exc}"], source) from None
+    return validate(df, require=require, source=source)
+
+
+def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str] = (), source: str = "",
+                  drop_empty: bool = False) -> RunTable:
+    """One table from several CSV buffers, one run each (run id = its name), e.g. a folder of per-run CSVs."""
+    frames, problems = [], []
+    for name, buffer in named:
+        try:
+            df = pd.read_csv(buffer)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            problems.append(f"{name}: not a readable CSV: {exc}")
+            continue
+        if not any(_normalise(c) in ALIASES["run"] for c in df.columns):
+            df.insert(0, "run", name)
+        frames.append(df)
+    if problems:
+        raise SchemaError(problems, source)
+    if not frames:
+        raise SchemaError(["no CSV files found"], source)
+    return validate(pd.concat(frames, ignore_index=True), require=require, source=source, drop_empty=drop_empty)

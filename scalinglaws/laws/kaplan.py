@@ -1,0 +1,58 @@
+r"""Kaplan et al.'s joint law in parameters and data.
+
+.. math::  L(N, D) = \left[\left(\frac{N_c}{N}\right)^{\alpha_N/\alpha_D} + \frac{D_c}{D}\right]^{\alpha_D}
+
+fitted in log form, :math:`\log L = \alpha_D \operatorname{LSE}\big(\tfrac{\alpha_N}{\alpha_D}(\log N_c - \log N),
+\; \log D_c - \log D\big)`, with :math:`n_c = \log N_c`, :math:`d_c = \log D_c` unconstrained and the exponents
+positive. Published (N non-embedding): alpha_N 0.076, alpha_D 0.103, N_c 6.4e13, D_c 1.8e13.
+
+Reference: Kaplan et al. 2020, "Scaling Laws for Neural Language Models", arXiv:2001.08361, eq. (1.5).
+"""
+
+import jax.numpy as jnp
+import numpy as np
+
+from .._law import Law
+from .._params import Param
+
+
+def _log_predict(p, x):
+    ratio = p["alpha_N"] / p["alpha_D"]
+    return p["alpha_D"] * jnp.logaddexp(ratio * (p["nc"] - jnp.log(x["N"])), p["dc"] - jnp.log(x["D"]))
+
+
+def _predict(p, x):
+    return jnp.exp(_log_predict(p, x))
+
+
+def _natural(p):
+    return {"N_c": jnp.exp(p["nc"]), "D_c": jnp.exp(p["dc"]), "alpha_N": p["alpha_N"], "alpha_D": p["alpha_D"]}
+
+
+def _from_natural(q):
+    return {"nc": np.log(q["N_c"]), "dc": np.log(q["D_c"]), "alpha_N": q["alpha_N"], "alpha_D": q["alpha_D"]}
+
+
+KAPLAN = Law(
+    name="kaplan",
+    title="Kaplan L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D (Kaplan et al. 2020)",
+    citation="Kaplan et al. 2020, arXiv:2001.08361",
+    formula="L(N, D) = [(N_c / N)^(alpha_N / alpha_D) + D_c / D]^alpha_D",
+    params=(
+        Param("nc", grid=(10, 20, 30, 40), doc="log N_c"),
+        Param("dc", grid=(10, 20, 30, 40), doc="log D_c"),
+        Param("alpha_N", grid=(0.03, 0.1, 0.3, 0.6), lower=0.0, doc="parameter-count exponent"),
+        Param("alpha_D", grid=(0.03, 0.1, 0.3, 0.6), lower=0.0, doc="token-count exponent"),
+    ),
+    inputs=("N", "D"),
+    predict=_predict,
+    log_predict=_log_predict,
+    natural=_natural,
+    from_natural=_from_natural,
+    presets={
+        "kaplan2020": {
+            "natural": {"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103},
+            "citation": "Kaplan et al. 2020, eq. (1.5) and Table 2, arXiv:2001.08361",
+        }
+    },
+)
