@@ -122,13 +122,14 @@ class RunTable:
         return RunTable(cols, self.runs[mask], self.notes, self.source, self.labels)
 
     def where(self, **labels: str) -> "RunTable":
-        """Rows whose label columns equal the given values, e.g. ``table.where(hparams="tuned")``."""
-        missing = [k for k in labels if k not in self.columns]
+        """Rows whose label columns (or run id, ``run=``) equal the given values, e.g. ``where(hparams="tuned")``."""
+        missing = [k for k in labels if k not in self.columns and k != "run"]
         if missing:
             raise SchemaError([f"no column {k!r} to select on (columns: {', '.join(self.columns)})" for k in missing])
         mask = np.ones(len(self), dtype=bool)
         for k, v in labels.items():
-            mask &= self.columns[k].astype(str) == str(v)
+            column = self.runs if k == "run" else self.columns[k]
+            mask &= column.astype(str) == str(v)
         return self.select(mask)
 
     def drop_largest(self, name: str, n: int) -> "RunTable":
@@ -172,7 +173,8 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
         canon = lookup.get(_normalise(col))
         if canon is not None:
             claimed.setdefault(canon, []).append(str(col))
-            rename[col] = canon
+            if len(claimed[canon]) == 1:  # an ambiguous second column keeps its name (and is reported)
+                rename[col] = canon
     for canon, cols in claimed.items():
         if len(cols) > 1:
             problems.append(f"columns {cols} all mean {canon!r}; keep one")
@@ -199,10 +201,13 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
         else:
             columns[name] = values
 
+    derived = set()
     if "D" not in columns and "N" in columns and "C" in columns:
+        derived.add("D")
         columns["D"] = columns["C"] / (6.0 * columns["N"])
         notes.append("D (tokens) derived from C = 6 N D as C / (6 N)")
     if "C" not in columns and "N" in columns and "D" in columns:
+        derived.add("C")
         columns["C"] = 6.0 * columns["N"] * columns["D"]
         notes.append("C (compute) derived as 6 N D")
 
@@ -215,7 +220,9 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
             derivable = " ; D can also come from N and C" if c == "D" else ""
             problems.append(f"missing column {c!r}{hint}{derivable}; columns present: {have}")
 
-    for name in [c for c in (*NUMERIC, *require) if c in columns and c not in labels]:
+    # a derived column inherits its sources' problems, which are reported once, at the source
+    for name in [c for c in dict.fromkeys((*NUMERIC, *require)) if c in columns and c not in labels
+                 and c not in derived]:
         values = columns[name]
         nonfinite = np.flatnonzero(~np.isfinite(values) & ~non_numeric.get(name, False))
         if len(nonfinite):

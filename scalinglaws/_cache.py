@@ -1,0 +1,19 @@
+"""JAX's persistent compilation cache, so that a repeated CLI command does not compile again."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import jax
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path:
+    """Turn on the on-disk compilation cache at ``path`` (default ``$SCALINGLAWS_CACHE`` or
+    ``~/.cache/scalinglaws/jax``) for every compiled function, however quick to compile."""
+    where = Path(path or os.environ.get("SCALINGLAWS_CACHE") or Path.home() / ".cache" / "scalinglaws" / "jax")
+    where.mkdir(parents=True, exist_ok=True)
+    jax.config.update("jax_compilation_cache_dir", str(where))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return where

@@ -1,0 +1,206 @@
+"""The ``scalinglaws`` command line.
+
+Exit codes:
+  0  success
+  1  the fit did not converge, or a reproduction missed a published value
+  2  bad usage or bad input (unreadable file, schema problems, unknown law): the problems are printed, no traceback
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse exits 2 too; keep its message, drop nothing
+        self.print_usage(sys.stderr)
+        print(f"scalinglaws: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="scalinglaws", description="Fit scaling laws to training runs and forecast larger runs.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    f = sub.add_parser("fit", help="fit a law to a run table (CSV file or folder of CSVs)")
+    f.add_argument("runs")
+    f.add_argument("--law", required=True, help="law name (see `scalinglaws laws`)")
+    f.add_argument("--bootstrap", type=int, default=0, metavar="N", help="run-level bootstrap resamples")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--loss", default="huber", choices=("huber", "squared"))
+    f.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
+    f.add_argument("--residuals", default="log", choices=("log", "raw"))
+    f.add_argument("--drop-largest", metavar="COLUMN:K", help="drop rows at or above the K-th largest COLUMN")
+    f.add_argument("--drop-empty", action="store_true", help="drop rows with empty numeric cells")
+    f.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE", help="keep rows with this label")
+    f.add_argument("--out", help="write the result as JSON here")
+
+    fc = sub.add_parser("forecast", help="forecast from a fitted result")
+    fc.add_argument("result", help="FIT.json from `scalinglaws fit`, or LAW:PRESET (e.g. chinchilla:epoch-main)")
+    what = fc.add_mutually_exclusive_group(required=True)
+    what.add_argument("--compute", type=float, nargs="+", help="compute-optimal allocation at these budgets")
+    what.add_argument("--target-loss", type=float, nargs="+", help="compute needed to reach these losses")
+    what.add_argument("--at", action="append", metavar="NAME=VALUE[,VALUE...]", help="predict at inputs")
+    fc.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    fc.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+    r = sub.add_parser("report", help="print a fitted result's report")
+    r.add_argument("result")
+
+    sub.add_parser("laws", help="list the laws")
+
+    rp = sub.add_parser("reproduce", help="rerun a published-fit reproduction in fits/NAME")
+    rp.add_argument("path")
+    rp.add_argument("--write", action="store_true", help="rewrite its result.json")
+
+    i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
+    i.add_argument("runs")
+    i.add_argument("--window", type=int, default=2)
+    i.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE")
+    i.add_argument("--drop-empty", action="store_true")
+    return p
+
+
+def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"{what} must look like NAME=VALUE, not {item!r}")
+        out[key] = value
+    return out
+
+
+def _load_table(args, require=()):
+    import scalinglaws as sl
+
+    table = sl.read_runs(args.runs, require=require, drop_empty=args.drop_empty)
+    if args.where:
+        table = table.where(**_pairs(args.where, "--where"))
+    if getattr(args, "drop_largest", None):
+        column, _, k = args.drop_largest.partition(":")
+        if not k.isdigit():
+            raise ValueError(f"--drop-largest must look like COLUMN:K, not {args.drop_largest!r}")
+        table = table.drop_largest(column, int(k))
+    return table
+
+
+def _load_result(spec: str):
+    import scalinglaws as sl
+    from scalinglaws._io import read_json
+
+    if spec.endswith(".json"):
+        return sl.FitResult.from_dict(read_json(spec))
+    law, sep, name = spec.partition(":")
+    if not sep:
+        raise ValueError(f"expected FIT.json or LAW:PRESET, not {spec!r}")
+    return sl.preset(law, name)
+
+
+def _cmd_fit(args) -> int:
+    import scalinglaws as sl
+    from scalinglaws._io import write_json
+
+    law = sl.get_law(args.law)
+    table = _load_table(args, require=(*law.inputs, law.target))
+    for note in table.notes:
+        print(f"note: {note}")
+    result = sl.fit(args.law, table, loss=args.loss, delta=args.delta, residuals=args.residuals, throw=False)
+    if args.bootstrap and result.converged:
+        result = sl.bootstrap(result, table, args.bootstrap, seed=args.seed)
+    print(result.report())
+    if args.out:
+        write_json(args.out, result.to_dict())
+        print(f"wrote {args.out}")
+    return EXIT_OK if result.converged else EXIT_FAILED
+
+
+def _cmd_forecast(args) -> int:
+    import json
+
+    import numpy as np
+
+    from scalinglaws._forecast import compute_for_target, compute_optimal, forecast
+
+    result = _load_result(args.result)
+    outputs = []
+    if args.compute:
+        outputs = [compute_optimal(result, c, level=args.level) for c in args.compute]
+    elif args.target_loss:
+        outputs = [compute_for_target(result, t, level=args.level) for t in args.target_loss]
+    if outputs:
+        if args.json:
+            print(json.dumps([o.to_dict() for o in outputs], indent=2))
+        else:
+            print("\n\n".join(o.summary() for o in outputs))
+        return EXIT_OK
+    inputs = {k: np.array([float(x) for x in v.split(",")]) for k, v in _pairs(args.at, "--at").items()}
+    fc = forecast(result, inputs, level=args.level)
+    if args.json:
+        print(json.dumps(fc.to_dict(), indent=2))
+        return EXIT_OK
+    names = list(fc.inputs)
+    print("  ".join(f"{n:>11}" for n in names) + f"  {'prediction':>11}  {100 * args.level:g}% interval")
+    band = fc.prediction
+    for i in range(len(band.value)):
+        row = "  ".join(f"{fc.inputs[n][i]:>11.4g}" for n in names) + f"  {band.value[i]:>11.5g}"
+        if np.isfinite(band.lower[i]):
+            row += f"  ({band.lower[i]:.5g}, {band.upper[i]:.5g})"
+        print(row)
+    for w in fc.warnings:
+        print(f"warning: {w}")
+    return EXIT_OK
+
+
+def _cmd_report(args) -> int:
+    print(_load_result(args.result).report())
+    return EXIT_OK
+
+
+def _cmd_laws(args) -> int:
+    import scalinglaws as sl
+
+    for name, law in sl.available_laws().items():
+        presets = f"  presets: {', '.join(law.presets)}" if law.presets else ""
+        print(f"{name:<12} {law.title}{presets}")
+    return EXIT_OK
+
+
+def _cmd_reproduce(args) -> int:
+    from scalinglaws._reproduce import reproduce
+
+    rep = reproduce(args.path, write=args.write)
+    print(rep.table())
+    return EXIT_OK if rep.ok else EXIT_FAILED
+
+
+def _cmd_isoflop(args) -> int:
+    from scalinglaws._isoflop import isoflop
+
+    print(isoflop(_load_table(args, require=("C", "N", "loss")), window=args.window).summary())
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from scalinglaws._cache import enable_compilation_cache
+    import scalinglaws as sl
+
+    enable_compilation_cache()
+    handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
+               "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop}[args.command]
+    try:
+        return handler(args)
+    except sl.SchemaError as exc:
+        print(f"scalinglaws: bad input: {exc}", file=sys.stderr)
+    except (sl.UnknownLawError, KeyError, ValueError, OSError) as exc:
+        print(f"scalinglaws: error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from scalinglaws.cli import main
+
+
+def test_laws(capsys):
+    assert main(["laws"]) == 0
+    out = capsys.readouterr().out
+    assert "chinchilla" in out and "epoch-main" in out and "power_C" in out
+
+
+def test_fit_report_forecast(tmp_path, capsys, root):
+    out = tmp_path / "fit.json"
+    csv = root / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
+    code = main(["fit", str(csv), "--law", "chinchilla", "--drop-largest", "loss:5", "--bootstrap", "100",
+                 "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "D (tokens) derived" in text and "alpha            0.34731" in text
+    assert json.loads(out.read_text())["bootstrap_info"]["n"] == 100
+    assert main(["report", str(out)]) == 0
+    assert "[[Bootstrap]]  100 resamples" in capsys.readouterr().out
+    assert main(["forecast", str(out), "--compute", "5.88e23"]) == 0
+    assert "tokens/param" in capsys.readouterr().out
+    assert main(["forecast", str(out), "--target-loss", "2.0", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["loss"]["value"] == pytest.approx(2.0, rel=1e-9)
+    assert main(["forecast", str(out), "--at", "N=1e9,1e10", "--at", "D=2e10,2e11"]) == 0
+    assert "prediction" in capsys.readouterr().out
+
+
+def test_forecast_from_a_preset(capsys):
+    assert main(["forecast", "chinchilla:epoch-main", "--compute", "5.88e23"]) == 0
+    assert "18.33" in capsys.readouterr().out
+
+
+def test_reproduce(capsys, root):
+    assert main(["reproduce", str(root / "fits" / "chinchilla_allocation")]) == 0
+    assert "5 of 5 within tolerance" in capsys.readouterr().out
+
+
+def test_isoflop(capsys, root):
+    args = ["isoflop", str(root / "data" / "isoflop_owt2" / "isoflop_points.csv"), "--drop-empty"]
+    for kv in ("hparams=tuned", "warmup=short", "decay=const", "param_count=standard", "val=val"):
+        args += ["--where", kv]
+    assert main(args) == 0
+    assert "N*(C) =" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["fit", "nope.csv", "--law", "chinchilla"], "no such file"),
+    (["fit", "{csv}", "--law", "chinchila"], "unknown law 'chinchila'"),
+    (["forecast", "chinchilla:nope", "--compute", "1e24"], "no preset 'nope'"),
+    (["fit", "{bad}", "--law", "chinchilla"], "missing column 'D'"),
+])
+def test_bad_input_exits_2_without_traceback(tmp_path, root, argv, message):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("N,loss\n-1,3.0\n1e8,nan\n")
+    csv = root / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
+    argv = [a.format(csv=csv, bad=bad) for a in argv]
+    proc = subprocess.run([sys.executable, "-m", "scalinglaws", *argv], capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    if "bad" in argv[1]:
+        assert "'N': must be positive" in proc.stderr and "'loss': NaN" in proc.stderr
+
+
+def test_usage_error_exits_2():
+    proc = subprocess.run([sys.executable, "-m", "scalinglaws", "fit"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr

@@ -1,0 +1,73 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws._forecast import compute_for_target, compute_optimal, forecast
+
+# a copy of Chinchilla without its closed form: exercises the numerical path that serves any (N, D) law
+NUMERICAL = sl.register(dataclasses.replace(sl.get_law("chinchilla"), name="chinchilla_numerical_test",
+                                            compute_optimal=None))
+
+
+def test_epoch_main_allocation_at_chinchilla_compute():
+    a = compute_optimal(sl.preset("chinchilla", "epoch-main"), 5.88e23)
+    # published to 3 significant digits (Besiroglu et al. 2024 parameters, closed form)
+    assert float(a.N.value) == pytest.approx(7.31e10, rel=5e-3)
+    assert float(a.D.value) == pytest.approx(1.34e12, rel=5e-3)
+    assert round(float(a.tokens_per_param.value), 1) == 18.3
+    assert a.method == "closed form" and np.isnan(a.N.lower)
+
+
+@pytest.mark.parametrize("compute", [1e20, 5.88e23, 1e26])
+def test_numerical_allocation_matches_closed_form(compute):
+    p = sl.preset("chinchilla", "epoch-main")
+    closed = compute_optimal(p, compute)
+    numerical = compute_optimal(dataclasses.replace(p, law=NUMERICAL.name), compute)
+    assert numerical.method.startswith("numerical")
+    # Newton on log N from a 513-point grid converges to machine precision on this smooth 1-D problem
+    assert float(numerical.N.value) == pytest.approx(float(closed.N.value), rel=1e-8)
+    assert float(numerical.loss.value) == pytest.approx(float(closed.loss.value), rel=1e-12)
+
+
+def test_allocation_bands_from_bootstrap(chinchilla_table, chinchilla_fit):
+    b = sl.bootstrap(chinchilla_fit, chinchilla_table, 300, seed=0)
+    a = compute_optimal(b, 5.88e23, level=0.9)
+    for band in (a.N, a.D, a.tokens_per_param, a.loss):
+        assert band.lower < band.value < band.upper
+    assert any("orders of magnitude above the fitted range" in w for w in a.warnings)
+    assert "tokens/param" in a.summary()
+
+
+def test_target_loss_inverts_the_optimal_loss():
+    p = sl.preset("chinchilla", "epoch-main")
+    a = compute_optimal(p, 1e24)
+    back = compute_for_target(p, float(a.loss.value))
+    # bisection in log C for 80 halvings of a 78-nat bracket: far below 1e-9 relative
+    assert float(back.compute.value) == pytest.approx(1e24, rel=1e-9)
+    assert float(back.N.value) == pytest.approx(float(a.N.value), rel=1e-8)
+
+
+def test_unreachable_target_says_so():
+    a = compute_for_target(sl.preset("chinchilla", "epoch-main"), 1.5)  # below E = 1.817
+    assert np.isnan(a.compute.value) and "not reached" in a.warnings[0]
+
+
+def test_forecast_bands_and_extrapolation(chinchilla_table, chinchilla_fit):
+    b = sl.bootstrap(chinchilla_fit, chinchilla_table, 200, seed=1)
+    f = forecast(b, {"N": [1e9, 1e12], "D": [2e10, 2e13]})
+    assert np.all(f.prediction.lower <= f.prediction.value) and np.all(f.prediction.value <= f.prediction.upper)
+    # the band widens away from the data
+    width = f.prediction.upper - f.prediction.lower
+    assert width[1] > 3 * width[0]
+    (w_n, w_d) = f.warnings
+    assert "N up to 1e+12 is 1.79 orders of magnitude above" in w_n and "D up to 2e+13" in w_d
+    with pytest.raises(ValueError, match="missing"):
+        forecast(b, {"N": [1e9]})
+
+
+def test_allocation_needs_an_nd_law():
+    r = sl.fit("power_N", {"N": np.logspace(7, 10, 10), "loss": 1.7 + 400 * np.logspace(7, 10, 10) ** -0.3})
+    with pytest.raises(ValueError, match="needs a law of \\(N, D\\)"):
+        compute_optimal(r, 1e22)

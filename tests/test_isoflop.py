@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws._isoflop import isoflop
+
+
+def test_recovers_the_exponent_of_a_symmetric_law():
+    # with alpha == beta approach 2 is unbiased: N*(C) ~ C^(beta / (alpha + beta)) = C^0.5 exactly
+    law = sl.FitResult(law="chinchilla", params=sl.get_law("chinchilla").from_natural(
+        {"A": 400.0, "B": 400.0, "E": 1.7, "alpha": 0.3, "beta": 0.3}))
+    rows = {"C": [], "N": [], "loss": []}
+    for c in np.logspace(18, 22, 5):
+        n_opt = np.sqrt(c / 6)
+        for n in n_opt * np.logspace(-0.6, 0.6, 9):
+            rows["C"].append(c)
+            rows["N"].append(n)
+            rows["loss"].append(float(law.predict({"N": n, "D": c / (6 * n)})[0]))
+    result = isoflop(sl.table_from_columns(rows))
+    # a parabola in log N through 5 points of a smooth, symmetric valley: the vertex error is third order
+    assert result.n_exponent == pytest.approx(0.5, abs=2e-3)
+    assert result.d_exponent == pytest.approx(0.5, abs=2e-3)
+    assert result.n_r2 > 0.9999 and "N*(C)" in result.summary()
+
+
+def test_needs_bracketing_sweeps():
+    t = sl.table_from_columns({"C": [1e18] * 3 + [1e19] * 3, "N": [1e7, 2e7, 4e7] * 2, "loss": [3, 2.9, 2.8] * 2})
+    with pytest.raises(ValueError, match="at least two budgets"):
+        isoflop(t)

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws._schema import table_from_csv
+
+
+def test_aliases_and_derived_tokens():
+    t = table_from_csv("params,flops,loss\n1e8,6e18,3.1\n2e8,1.2e19,3.0\n", require=("N", "D", "loss"))
+    np.testing.assert_allclose(t["D"], [1e10, 1e10])
+    assert any("D (tokens) derived" in n for n in t.notes)
+    assert t.n_runs == 2  # no run column and no step: one run per row
+
+
+def test_chinchilla_csv_columns_map(chinchilla_table):
+    assert len(chinchilla_table) == 240
+    assert {"N", "C", "D", "loss"} <= set(chinchilla_table.columns)
+    assert "color" in chinchilla_table.labels
+
+
+def test_every_problem_is_reported_at_once():
+    csv = "run,N,D,loss\na,1e8,1e9,3.0\nb,-5,1e9,abc\nc,1e8,,2.9\na,1e8,1e9,nan\n"
+    with pytest.raises(sl.SchemaError) as err:
+        table_from_csv(csv, require=("N", "D", "loss", "lr"))
+    text = "\n".join(err.value.problems)
+    assert "missing column 'lr'" in text
+    assert "column 'loss': non-numeric values at row 2" in text
+    assert "column 'N': must be positive, not at row 2" in text
+    assert "column 'D': NaN, inf or empty at row 3" in text
+    assert "column 'loss': NaN, inf or empty at row 4" in text
+    assert "duplicated run id" in text and "row 4" in text
+    assert len(err.value.problems) == 6
+
+
+def test_duplicated_run_and_step():
+    with pytest.raises(sl.SchemaError, match=r"duplicated \(run, step\) at row 3"):
+        table_from_csv("run,step,lr,loss\na,1,0.1,3\na,2,0.1,2.9\na,2,0.1,2.8\nb,2,0.1,2.8\n", require=("loss",))
+
+
+def test_ambiguous_columns_and_inf():
+    with pytest.raises(sl.SchemaError) as err:
+        table_from_csv("N,params,loss\n1,2,inf\n")
+    text = "\n".join(err.value.problems)
+    assert "all mean 'N'" in text and "column 'loss': NaN, inf or empty at row 1" in text
+
+
+def test_drop_empty_is_explicit_and_noted():
+    csv = "C,N,loss\n1e18,1e8,3.0\n1e18,,\n1e18,2e8,2.9\n"
+    with pytest.raises(sl.SchemaError):
+        table_from_csv(csv)
+    t = table_from_csv(csv, drop_empty=True)
+    assert len(t) == 2 and "dropped 1 row(s) with empty values: row 2" in t.notes[0]
+
+
+def test_missing_file_is_a_schema_error(tmp_path):
+    with pytest.raises(sl.SchemaError, match="no such file"):
+        sl.read_runs(tmp_path / "nope.csv")
+
+
+def test_folder_of_per_run_csvs(tmp_path):
+    (tmp_path / "cosine.csv").write_text("step,lr,loss\n1,0.1,3.0\n2,0.05,2.9\n")
+    (tmp_path / "constant.csv").write_text("step,lr,loss\n1,0.1,3.1\n2,0.1,3.0\n3,0.1,2.95\n")
+    t = sl.read_runs(tmp_path, require=("step", "lr", "loss"))
+    assert list(t.run_ids) == ["constant", "cosine"] and len(t) == 5
+    np.testing.assert_array_equal(t.run_codes, [0, 0, 0, 1, 1])
+
+
+def test_where_and_drop_largest():
+    t = table_from_csv("cfg,N,D,loss\nx,1e8,1e9,3\ny,1e8,1e9,4\nx,2e8,1e9,5\n")
+    assert len(t.where(cfg="x")) == 2
+    assert list(t.drop_largest("loss", 1)["loss"]) == [3.0, 4.0]
+    with pytest.raises(sl.SchemaError, match="no column 'nope'"):
+        t.where(nope="x")
+
+
+def test_fingerprint_tracks_the_numbers():
+    a = table_from_csv("N,D,loss\n1e8,1e9,3\n2e8,1e9,2.9\n")
+    b = table_from_csv("N,D,loss\n1e8,1e9,3\n2e8,1e9,2.8\n")
+    assert a.fingerprint() != b.fingerprint()
+    assert a.fingerprint() == table_from_csv("n_params,tokens,loss\n1e8,1e9,3\n2e8,1e9,2.9\n").fingerprint()
