@@ -10,6 +10,10 @@ _jax.config.update("jax_enable_x64", True)  # every fit is float64: objectives n
 
 from ._bootstrap import bootstrap as bootstrap  # noqa: E402
 from ._fit import FitError as FitError  # noqa: E402
+from ._forecast import compute_for_target as compute_for_target  # noqa: E402
+from ._forecast import compute_optimal as compute_optimal  # noqa: E402
+from ._forecast import forecast as forecast  # noqa: E402
+from ._isoflop import isoflop as isoflop  # noqa: E402
 from ._fit import fit as fit  # noqa: E402
 from ._io import read_runs as read_runs  # noqa: E402
 from ._law import Law as Law  # noqa: E402

@@ -1,0 +1,68 @@
+"""Matplotlib figures from results. No Streamlit here: the app and notebooks both call these."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ._forecast import compute_optimal
+from ._isoflop import IsoflopResult
+from ._result import FitResult
+from ._schema import RunTable
+
+__all__ = ["plot_parity", "plot_frontier", "plot_isoflop"]
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 4.5))
+    return ax
+
+
+def plot_parity(result: FitResult, table: RunTable, ax=None):
+    """Observed against predicted target, with the identity line."""
+    ax = _axes(ax)
+    law = result.law_obj
+    pred = result.predict({k: table[k] for k in law.inputs})
+    obs = table[law.target]
+    ax.scatter(pred, obs, s=12, alpha=0.7)
+    lo, hi = float(min(pred.min(), obs.min())), float(max(pred.max(), obs.max()))
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set(xlabel=f"predicted {law.target}", ylabel=f"observed {law.target}", title=f"{law.name}: fit")
+    return ax.figure
+
+
+def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=None, level: float = 0.9, ax=None):
+    """Compute-optimal loss L*(C) with its bootstrap band, over the runs' (C, loss); beyond the data shaded."""
+    ax = _axes(ax)
+    if compute is None:
+        c_lo, c_hi = (table["C"].min(), table["C"].max() * 1e3) if table is not None else (1e18, 1e25)
+        compute = np.logspace(np.log10(c_lo), np.log10(c_hi), 40)
+    allocations = [compute_optimal(result, float(c), level=level) for c in compute]
+    loss = np.array([float(a.loss.value) for a in allocations])
+    lower = np.array([float(a.loss.lower) for a in allocations])
+    upper = np.array([float(a.loss.upper) for a in allocations])
+    if table is not None:
+        sc = ax.scatter(table["C"], table["loss"], c=np.log10(table["N"]), s=10, cmap="viridis", alpha=0.8)
+        ax.figure.colorbar(sc, ax=ax, label="log10 N")
+        ax.axvspan(table["C"].max(), compute[-1], color="0.9", zorder=0, label="extrapolation")
+    ax.plot(compute, loss, "C3", lw=2, label="compute-optimal L*(C)")
+    if np.isfinite(lower).all():
+        ax.fill_between(compute, lower, upper, color="C3", alpha=0.25, label=f"{100 * level:g}% bootstrap band")
+    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="loss", title=f"{result.law}: compute-optimal frontier")
+    ax.legend(loc="upper right", fontsize=8)
+    return ax.figure
+
+
+def plot_isoflop(table: RunTable, result: IsoflopResult, ax=None):
+    """IsoFLOP profiles (loss against N per budget) with each budget's located optimum."""
+    ax = _axes(ax)
+    colours = plt.cm.plasma(np.linspace(0, 0.9, len(np.unique(table["C"]))))
+    for colour, c in zip(colours, np.unique(table["C"])):
+        rows = table["C"] == c
+        order = np.argsort(table["N"][rows])
+        ax.plot(table["N"][rows][order], table["loss"][rows][order], "o-", ms=3, lw=1, color=colour)
+    ax.plot(result.n_opt, result.loss_opt, "k*", ms=9, label=f"N* ~ C^{result.n_exponent:.3f}")
+    ax.set(xscale="log", xlabel="parameters N", ylabel="loss", title="IsoFLOP profiles (approach 2)")
+    ax.legend()
+    return ax.figure
