@@ -24,6 +24,12 @@ def _identity(p):
     return dict(p)
 
 
+def _float_or_index(values):
+    """float64, except integer arrays, which stay integers (they index, e.g. rows of a pair list)."""
+    a = np.asarray(values)
+    return a if a.dtype.kind in "iu" else a.astype(float)
+
+
 @dataclass(frozen=True, eq=False)
 class Law:
     """A scaling law.
@@ -40,8 +46,8 @@ class Law:
       log_predict: optional ``log(predict)`` computed stably (e.g. log-sum-exp); used for log residuals.
       natural: maps fitted parameters to the published parameterisation for reports (``a -> A = exp(a)``).
       from_natural: the inverse of ``natural`` (NumPy floats), used for presets.
-      featurize: NumPy ``columns -> inputs`` run once outside jit (e.g. an LR schedule's S1, S2); default picks
-        ``inputs``.
+      featurize: NumPy ``table -> inputs`` run once outside jit (e.g. an LR schedule's S1, S2), given the
+        :class:`RunTable` (or a mapping of columns); default picks ``inputs``.
       compute_optimal: optional closed form ``(p, C) -> (N, D)`` for laws of (N, D).
       presets: published parameter sets, ``{name: {"natural": {...}, "citation": str}}``.
     """
@@ -86,10 +92,10 @@ class Law:
         values = grid_product(self.params)
         return np.stack([p.to_unconstrained(values[:, i]) for i, p in enumerate(self.params)], axis=-1)
 
-    def features(self, columns: Mapping[str, np.ndarray]) -> dict:
-        """Inputs for ``predict`` from run-table columns (NumPy, float64)."""
+    def features(self, columns) -> dict:
+        """Inputs for ``predict`` from a run table or a mapping of columns (NumPy, float64)."""
         if self.featurize is not None:
-            return {k: np.asarray(v, dtype=float) for k, v in self.featurize(columns).items()}
+            return {k: _float_or_index(v) for k, v in self.featurize(columns).items()}
         return {k: np.asarray(columns[k], dtype=float) for k in self.inputs}
 
     def log_prediction(self, p, x):

@@ -11,6 +11,7 @@ bounds                 value(u)
 (lower, inf)           lower + softplus(u)
 (-inf, upper)          upper - softplus(u)
 (lower, upper)         lower + (upper - lower) * sigmoid(u)
+(lower, inf), log      lower + exp(u)   (for scales spanning decades)
 =====================  =========================================
 
 Bounds are open, so a start grid must lie strictly inside them; this is checked when the ``Param`` is built.
@@ -43,6 +44,8 @@ class Param:
       grid: start values (in the parameter's own units) that the fitter's multi-start grid takes the product of.
       lower, upper: open bounds; ``-inf`` / ``inf`` for none.
       doc: one line saying what the parameter is.
+      log: with a finite lower bound and no upper one, use ``lower + exp(u)`` rather than softplus, so that a
+        parameter spanning decades (B ~ 400 beside alpha ~ 0.5) is searched on a log scale.
     """
 
     name: str
@@ -50,6 +53,7 @@ class Param:
     lower: float = -math.inf
     upper: float = math.inf
     doc: str = ""
+    log: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "grid", tuple(float(g) for g in self.grid))
@@ -57,6 +61,8 @@ class Param:
             raise ValueError(f"parameter name {self.name!r} is not an identifier")
         if not self.lower < self.upper:
             raise ValueError(f"parameter {self.name}: lower bound {self.lower} is not below upper {self.upper}")
+        if self.log and not (math.isfinite(self.lower) and not math.isfinite(self.upper)):
+            raise ValueError(f"parameter {self.name}: log=True needs a finite lower bound and no upper bound")
         if not self.grid:
             raise ValueError(f"parameter {self.name}: the start grid is empty")
         outside = [g for g in self.grid if not self.lower < g < self.upper]
@@ -76,7 +82,7 @@ class Param:
         if math.isfinite(lo) and math.isfinite(hi):
             return lo + (hi - lo) * jnp.asarray(_sigmoid(u))
         if math.isfinite(lo):
-            return lo + _softplus(u)
+            return lo + (jnp.exp(u) if self.log else _softplus(u))
         if math.isfinite(hi):
             return hi - _softplus(u)
         return u
@@ -89,7 +95,7 @@ class Param:
             t = (v - lo) / (hi - lo)
             return np.log(t) - np.log1p(-t)
         if math.isfinite(lo):
-            return _softplus_inverse(v - lo)
+            return np.log(v - lo) if self.log else _softplus_inverse(v - lo)
         if math.isfinite(hi):
             return _softplus_inverse(hi - v)
         return v

@@ -3,7 +3,8 @@
 
 ``reproduce(path)`` reruns the spec, compares every published value with ours, and (with ``write=True``) rewrites
 ``result.json``. A spec's ``kind`` picks the runner: ``fit`` (a law fitted to data, optionally bootstrapped),
-``allocation`` (compute-optimal allocation from published presets) or ``isoflop`` (approach 2 per configuration).
+``allocation`` (compute-optimal allocation from published presets), ``isoflop`` (approach 2 per configuration) or
+``lr_schedules`` (loss-curve laws fitted on some curves and scored on the others; see ``_lr_reproduce``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._fit import fit
 from ._forecast import compute_optimal
 from ._io import read_json, read_runs, write_json
 from ._isoflop import isoflop
+from ._lr_reproduce import run_lr_schedules
 from ._result import preset
 
 __all__ = ["Reproduction", "reproduce", "RUNNERS"]
@@ -44,6 +46,7 @@ class Reproduction:
     title: str
     checks: tuple[Check, ...]
     details: dict
+    text: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -56,25 +59,32 @@ class Reproduction:
             lines.append(f"  {c.quantity:<{width}}  {c.published:>12.6g}  {c.ours:>12.6g}  {c.rule:<22}  "
                          f"{'yes' if c.ok else 'NO'}")
         lines.append(f"  {sum(c.ok for c in self.checks)} of {len(self.checks)} within tolerance")
-        return "\n".join(lines)
+        return "\n".join([*lines, *self.text])
 
     def to_dict(self) -> dict:
         return {"name": self.name, "title": self.title, "ok": self.ok, "checks": [c.to_dict() for c in self.checks],
-                "details": self.details, "scalinglaws_version": __version__, "python": platform.python_version()}
+                "details": self.details, "text": list(self.text), "scalinglaws_version": __version__, "python": platform.python_version()}
 
 
 def _judge(spec: dict, ours: float) -> tuple[str, bool]:
     pub = spec.get("published")
+    if "at_most_quantity" in spec:
+        return f"<= {spec['at_most_quantity'].rsplit(':', 2)[-2]}'s", ours <= pub
     if "abs_tol" in spec:
         return f"|diff| <= {spec['abs_tol']:g}", abs(ours - pub) <= spec["abs_tol"]
     if "rel_tol" in spec:
         return f"rel diff <= {spec['rel_tol']:g}", abs(ours - pub) <= spec["rel_tol"] * abs(pub)
     if "at_most" in spec:
         return f"<= {spec['at_most']:.10g}", ours <= spec["at_most"]
+    if "at_least" in spec:
+        return f">= {spec['at_least']:.10g}", ours >= spec["at_least"]
+    if "decimals" in spec:
+        k = spec["decimals"]
+        return f"equal to {k} decimals", round(ours, k) == round(pub, k)
     if "sig_digits" in spec:
         k = spec["sig_digits"]
         return f"equal to {k} digits", float(f"{ours:.{k}g}") == float(f"{pub:.{k}g}")
-    raise ValueError(f"check {spec.get('quantity')!r} has no rule (abs_tol, rel_tol, at_most or sig_digits)")
+    raise ValueError(f"check {spec.get('quantity')!r} has no rule (abs_tol, rel_tol, at_most, at_least, decimals or sig_digits)")
 
 
 def _table(spec: dict, root: Path):
@@ -116,10 +126,11 @@ def _run_isoflop(spec: dict, root: Path) -> tuple[dict, dict]:
     return values, details
 
 
-RUNNERS: dict[str, Callable[[dict, Path], tuple[dict, dict]]] = {
+RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "fit": _run_fit,
     "allocation": _run_allocation,
     "isoflop": _run_isoflop,
+    "lr_schedules": run_lr_schedules,
 }
 
 
@@ -130,17 +141,20 @@ def reproduce(path, *, write: bool = False) -> Reproduction:
     expected = read_json(root / "expected.json")
     if spec.get("kind") not in RUNNERS:
         raise ValueError(f"{root}/spec.json: kind must be one of {sorted(RUNNERS)}, not {spec.get('kind')!r}")
-    values, details = RUNNERS[spec["kind"]](spec, root)
+    values, details, *text = RUNNERS[spec["kind"]](spec, root)
     checks = []
     for item in expected["checks"]:
         q = item["quantity"]
         if q not in values:
             raise ValueError(f"{root}/expected.json checks {q!r}, which the run does not produce: {sorted(values)}")
         ours = float(values[q])
+        if "at_most_quantity" in item:  # compared with another value of the same run, not a printed number
+            item = {**item, "published": float(values[item["at_most_quantity"]])}
         rule, ok = _judge(item, ours)
         checks.append(Check(q, float(item["published"]), ours, rule, bool(ok and math.isfinite(ours)),
                             item.get("why", "")))
-    rep = Reproduction(root.name, spec.get("title", root.name), tuple(checks), {"values": values, **details})
+    rep = Reproduction(root.name, spec.get("title", root.name), tuple(checks), {"values": values, **details},
+                       tuple(text[0]) if text else ())
     if write:
         write_json(root / "result.json", rep.to_dict())
     return rep

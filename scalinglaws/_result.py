@@ -115,10 +115,12 @@ class FitResult:
         return draws[name]
 
     # -- predictions ----------------------------------------------------------------------------------------------
-    def predict(self, inputs: Mapping[str, object]) -> np.ndarray:
-        """The law at the fitted parameters for input columns (e.g. ``{"N": 7e10, "D": 1.4e12}``)."""
+    def predict(self, inputs) -> np.ndarray:
+        """The law at the fitted parameters for input columns (e.g. ``{"N": 7e10, "D": 1.4e12}``), or for the
+        rows of a :class:`RunTable` (which the LR-schedule laws need, for its per-run schedules)."""
         law = self.law_obj
-        x = {k: jnp.asarray(v) for k, v in law.features(_broadcast(inputs)).items()}
+        columns = inputs if hasattr(inputs, "schedules") else _broadcast(inputs)
+        x = {k: jnp.asarray(v) for k, v in law.features(columns).items()}
         return np.asarray(law.predict({k: jnp.asarray(v) for k, v in self.params.items()}, x))
 
     # -- serialisation --------------------------------------------------------------------------------------------

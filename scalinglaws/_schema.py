@@ -76,11 +76,39 @@ class RunTable:
     notes: tuple[str, ...] = ()
     source: str = ""
     labels: tuple[str, ...] = field(default=())
+    schedules: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self):
-        for a in (*self.columns.values(), self.runs):
+        for a in (*self.columns.values(), self.runs, *self.schedules.values()):
             a.flags.writeable = False
 
+    def with_schedules(self, schedules: Mapping[str, Sequence[float]]) -> "RunTable":
+        """This table with a per-step LR schedule (``eta[0..T-1]``) for each run, as the LR-schedule laws need.
+
+        Every run needs one, finite and non-negative, long enough to cover the run's last logged step.
+        """
+        problems, checked = [], {}
+        steps = self.columns.get("step")
+        for run in self.run_ids:
+            if run not in schedules:
+                problems.append(f"run {run!r}: no schedule given")
+                continue
+            eta = np.array(schedules[run], dtype=float)
+            if eta.ndim != 1 or not np.all(np.isfinite(eta)) or np.any(eta < 0):
+                problems.append(f"run {run!r}: the schedule must be a 1-D array of finite, non-negative LRs")
+                continue
+            if steps is not None:
+                last = int(np.max(steps[self.runs == run]))
+                if last >= len(eta):
+                    problems.append(f"run {run!r}: logged up to step {last} but the schedule has {len(eta)} steps")
+            checked[run] = eta
+        if steps is None:
+            problems.append("schedules need a 'step' column")
+        elif np.any(steps != np.round(steps)):
+            problems.append("column 'step' must hold whole numbers to index a per-step schedule")
+        if problems:
+            raise SchemaError(problems, self.source)
+        return RunTable(self.columns, self.runs, self.notes, self.source, self.labels, checked)
     def __len__(self) -> int:
         return len(self.runs)
 
@@ -113,13 +141,18 @@ class RunTable:
         for name in sorted(names if names is not None else [c for c in self.columns if c not in self.labels]):
             h.update(name.encode())
             h.update(np.ascontiguousarray(self.columns[name], dtype=np.float64).tobytes())
+        for run in sorted(self.schedules):
+            h.update(run.encode())
+            h.update(np.ascontiguousarray(self.schedules[run]).tobytes())
         return h.hexdigest()[:16]
 
     def select(self, mask) -> "RunTable":
         """The rows where ``mask`` is true."""
         mask = np.asarray(mask, dtype=bool)
         cols = {k: v[mask] for k, v in self.columns.items()}
-        return RunTable(cols, self.runs[mask], self.notes, self.source, self.labels)
+        runs = self.runs[mask]
+        kept = {r: v for r, v in self.schedules.items() if r in set(runs)}
+        return RunTable(cols, runs, self.notes, self.source, self.labels, kept)
 
     def where(self, **labels: str) -> "RunTable":
         """Rows whose label columns (or run id, ``run=``) equal the given values, e.g. ``where(hparams="tuned")``."""

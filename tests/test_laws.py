@@ -35,7 +35,10 @@ def synthetic(name, key, noise=NOISE):
 
 
 def test_every_law_is_tested():
-    assert set(sl.available_laws()) == set(TRUE)
+    # laws of (N, D), N, D or C are tested here; the LR-schedule laws in test_lr_laws.py; tests may register
+    # helper laws of their own (named *_test)
+    lr_laws = {"tissue", "tissue_lambda", "multipower", "multipower_exact"}
+    assert {n for n in sl.available_laws() if not n.endswith("_test")} == set(TRUE) | lr_laws
 
 
 @pytest.mark.parametrize("name", sorted(TRUE))

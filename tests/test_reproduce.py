@@ -5,7 +5,7 @@ import pytest
 from scalinglaws._io import read_json
 from scalinglaws._reproduce import reproduce
 
-ENTRIES = ["chinchilla_epoch", "chinchilla_allocation", "isoflop_owt2"]
+ENTRIES = ["chinchilla_epoch", "chinchilla_allocation", "isoflop_owt2", "lr_schedules_25M", "lr_schedules_100M"]
 
 
 def test_every_entry_is_listed(root):

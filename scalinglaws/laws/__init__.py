@@ -5,6 +5,7 @@ from __future__ import annotations
 from .._law import Law
 from .chinchilla import CHINCHILLA
 from .kaplan import KAPLAN
+from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA
 from .power import POWER_C, POWER_D, POWER_N
 
 __all__ = ["UnknownLawError", "get_law", "available_laws", "register"]
@@ -39,5 +40,5 @@ def available_laws() -> dict[str, Law]:
     return dict(sorted(_REGISTRY.items()))
 
 
-for _law in (CHINCHILLA, KAPLAN, POWER_N, POWER_D, POWER_C):
+for _law in (CHINCHILLA, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT):
     register(_law)
