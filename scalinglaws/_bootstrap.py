@@ -1,7 +1,10 @@
 """``bootstrap``: resample runs, refit every resample, attach the draws to the result.
 
 Runs, not rows, are resampled (the rows of one loss curve stay together), as integer multiplicity weights so that
-every resample has the same shape and all refits run in one vmapped, jitted pass. Each refit is warm-started at the
+every resample has the same shape and all refits run in one vmapped, jitted pass. With fewer than
+``MIN_CURVES`` loss curves (a ``step`` column), resampling whole curves would give only a handful of distinct
+resamples, so each curve is cut into ``blocks`` runs of consecutive steps and those blocks are resampled instead
+(a block bootstrap, which keeps the serial correlation within a block); the result says which was done. Each refit is warm-started at the
 fit's optimum and solved by damped Newton (see ``_solve.newton``), which converges in a handful of steps from
 there. Because a vmapped loop runs until its slowest lane stops, the refits go in rounds (``_ROUNDS``): a short Newton
 round for all, a longer one for the few that had not converged, then L-BFGS for the handful left, each in a small
@@ -27,6 +30,7 @@ __all__ = ["bootstrap", "resample_weights"]
 
 # (method, iterations) per round; each later round takes only the lanes still unconverged.
 _ROUNDS = (("newton", 12), ("newton", 50), ("lbfgs", 1000))
+MIN_CURVES = 5
 
 
 def resample_weights(key, n_runs: int, n: int) -> jnp.ndarray:
@@ -51,8 +55,19 @@ def _refit(u_start, run_weights, x, y, w, codes, *, law, objective, method, maxi
     return jax.vmap(one)(u_start, run_weights.astype(y.dtype))
 
 
-def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=None, gtol: float = 1e-6,
-              atol: float = 1e-12) -> FitResult:
+def _block_codes(table, blocks: int):
+    """Each run's rows, in step order, cut into ``blocks`` contiguous blocks; one code per (run, block)."""
+    codes = np.empty(len(table), dtype=np.int32)
+    for r, run in enumerate(table.run_ids):
+        rows = np.flatnonzero(table.runs == run)
+        rows = rows[np.argsort(table["step"][rows], kind="stable")]
+        for b, chunk in enumerate(np.array_split(rows, blocks)):
+            codes[chunk] = r * blocks + b
+    return codes, table.n_runs * blocks
+
+
+def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=None, resample: str = "auto",
+              blocks: int = 10, gtol: float = 1e-6, atol: float = 1e-12) -> FitResult:
     """Refit ``result``'s law on ``n`` run-level resamples of ``data``; return the result with ``draws`` attached.
 
     Args:
@@ -60,6 +75,8 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
       data: the same run table (its fingerprint is checked).
       n: number of resamples.
       seed: the resampling key; the same seed gives the same draws.
+      resample: ``"runs"``, ``"blocks"`` (``blocks`` blocks of consecutive steps per curve) or ``"auto"``: blocks
+        for fewer than ``MIN_CURVES`` loss curves, runs otherwise.
       weights: the per-run weights the fit used, if any.
       gtol, atol: gradient test for each refit (looser than the fit's: the sampling spread of the parameters is
         orders of magnitude larger than the optimisation error this admits).
@@ -78,10 +95,23 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
                          f"{prep.fingerprint} != {result.fingerprint})")
     s = result.settings
     objective = Objective(loss=s["loss"], delta=s["delta"], residuals=s["residuals"])
-    counts = resample_weights(jax.random.key(seed), prep.n_runs, n)
+    curves = "step" in prep.table
+    if resample == "auto":
+        resample = "blocks" if curves and prep.n_runs < MIN_CURVES else "runs"
+    if resample == "blocks":
+        if not curves:
+            raise ValueError("block resampling needs loss curves (a 'step' column)")
+        codes_np, n_units = _block_codes(prep.table, blocks)
+        how = (f"blocks: each of the {prep.n_runs} curve(s) cut into {blocks} blocks of consecutive steps"
+               + (f" (fewer than {MIN_CURVES} curves)" if prep.n_runs < MIN_CURVES else ""))
+    elif resample == "runs":
+        codes_np, n_units, how = prep.run_codes, prep.n_runs, "runs"
+    else:
+        raise ValueError(f"resample must be 'auto', 'runs' or 'blocks', not {resample!r}")
+    counts = resample_weights(jax.random.key(seed), n_units, n)
     u_fit = jnp.broadcast_to(jnp.asarray(law.pack(result.params)), (n, len(law.params)))
     static = dict(law=law, objective=objective, gtol=float(gtol), atol=float(atol))
-    codes = jnp.asarray(prep.run_codes)
+    codes = jnp.asarray(codes_np)
     u, conv = np.array(u_fit), np.zeros(n, dtype=bool)
     for method, maxiter in _ROUNDS:
         todo = np.flatnonzero(~conv)
@@ -97,5 +127,7 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
     warnings = list(result.warnings)
     if n_conv < n:
         warnings.append(f"bootstrap: {n - n_conv} of {n} refits did not converge (kept in the draws)")
-    info = {"n": int(n), "seed": int(seed), "resample": "runs", "n_converged": n_conv, "gtol": float(gtol)}
-    return dataclasses.replace(result, draws=u, bootstrap_info=info, warnings=tuple(warnings))
+    info = {"n": int(n), "seed": int(seed), "resample": how, "n_converged": n_conv, "gtol": float(gtol)}
+    values = law.unpack(jnp.asarray(u))  # draws are kept as parameter values, not the solver's unconstrained u
+    draws = np.stack([np.asarray(values[name]) for name in law.param_names], axis=-1)
+    return dataclasses.replace(result, draws=draws, bootstrap_info=info, warnings=tuple(warnings))

@@ -38,9 +38,14 @@ def schedules_from_lr(table: RunTable, *, warmup: int = 0, total: int | None = N
     return table.with_schedules(out)
 
 
+_DEFAULT_POINTS = 400
+
+
 def _curve_table(schedule: np.ndarray, steps: np.ndarray | None, run: str = "forecast") -> RunTable:
     schedule = np.asarray(schedule, dtype=float)
-    steps = np.arange(1, len(schedule)) if steps is None else np.asarray(steps, dtype=np.int64)
+    if steps is None:  # an even grid ending at the last step: a per-step Multi-Power sum is quadratic in steps
+        steps = np.unique(np.linspace(1, len(schedule) - 1, _DEFAULT_POINTS).round().astype(np.int64))
+    steps = np.asarray(steps, dtype=np.int64)
     table = table_from_columns({"run": np.full(len(steps), run), "step": steps})
     return table.with_schedules({run: schedule})
 
@@ -94,8 +99,8 @@ class CurveForecast:
 
 def predict_curve(result: FitResult, schedule: Sequence[float], *, steps: Sequence[int] | None = None,
                   level: float = 0.9) -> CurveForecast:
-    """The loss at every step (or at ``steps``) of a per-step ``schedule``, with a bootstrap band if the result
-    carries draws."""
+    """The loss along a per-step ``schedule`` (at ``steps``, default 400 evenly spaced steps ending at the last),
+    with a bootstrap band if the result carries draws."""
     table = _curve_table(schedule, steps)
     band = _predict(result, table, draws=True, level=level)
     schedule = np.asarray(schedule, dtype=float)

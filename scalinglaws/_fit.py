@@ -49,6 +49,7 @@ class Prepared(NamedTuple):
     n_runs: int
     fingerprint: str
     input_ranges: dict
+    table: RunTable
 
 
 def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
@@ -75,7 +76,7 @@ def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
     x = {k: jnp.asarray(v) for k, v in law.features(table).items()}
     ranges = {c: (float(np.min(table[c])), float(np.max(table[c]))) for c in law.inputs}
     return Prepared(x, jnp.asarray(table[law.target]), jnp.asarray(w), codes, n_runs,
-                    table.fingerprint((*law.inputs, law.target)), ranges)
+                    table.fingerprint((*law.inputs, law.target)), ranges, table)
 
 
 @lru_cache(maxsize=None)

@@ -43,8 +43,8 @@ def fit_report(result, level: float = 0.95) -> str:
         lines.append("    fitted as: " + ", ".join(f"{k} = {_num(v)}" for k, v in fitted.items()))
     if has_draws:
         info = result.bootstrap_info or {}
-        lines += [f"[[Bootstrap]]  {info.get('n', len(result.draws))} resamples of {info.get('resample', 'runs')} "
-                  f"(seed {info.get('seed', '?')}), {info.get('n_converged', '?')} refits converged"]
+        lines += [f"[[Bootstrap]]  {info.get('n', len(result.draws))} resamples of {info.get('resample', 'runs')}; "
+                  f"seed {info.get('seed', '?')}; {info.get('n_converged', '?')} refits converged"]
         corr = np.corrcoef(result.draws, rowvar=False)
         names = law.param_names
         pairs = [(abs(corr[i, j]), names[i], names[j], corr[i, j])

@@ -5,12 +5,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ._curves import predict_curve
 from ._forecast import compute_optimal
 from ._isoflop import IsoflopResult
 from ._result import FitResult
 from ._schema import RunTable
 
-__all__ = ["plot_parity", "plot_frontier", "plot_isoflop"]
+__all__ = ["plot_parity", "plot_frontier", "plot_isoflop", "plot_curves"]
 
 
 def _axes(ax):
@@ -66,3 +67,27 @@ def plot_isoflop(table: RunTable, result: IsoflopResult, ax=None):
     ax.set(xscale="log", xlabel="parameters N", ylabel="loss", title="IsoFLOP profiles (approach 2)")
     ax.legend()
     return ax.figure
+
+
+def plot_curves(result: FitResult, table: RunTable, *, runs=None, level: float = 0.9):
+    """Observed loss curves (dots) and the law's predicted curves (lines, with a bootstrap band when the result
+    has draws), with each run's LR schedule beneath. ``table`` must carry its schedules."""
+    fig, (ax, ax_lr) = plt.subplots(2, 1, sharex=True, figsize=(8, 6), gridspec_kw={"height_ratios": [3, 1]})
+    runs = list(runs if runs is not None else table.run_ids)
+    colours = plt.cm.tab10(np.arange(len(runs)) % 10)
+    for colour, run in zip(colours, runs):
+        rows = table.runs == run
+        order = np.argsort(table["step"][rows])
+        ax.plot(table["step"][rows][order], table["loss"][rows][order], ".", ms=2, color=colour, alpha=0.5)
+        eta = table.schedules[run]
+        curve = predict_curve(result, eta, level=level)
+        ax.plot(curve.steps, curve.loss.value, "-", color=colour, lw=1.5, label=str(run))
+        if np.isfinite(curve.loss.lower).all():
+            ax.fill_between(curve.steps, curve.loss.lower, curve.loss.upper, color=colour, alpha=0.2)
+        ax_lr.plot(np.arange(len(eta)), eta, color=colour, lw=1)
+    low = np.nanpercentile(table["loss"], 1)
+    ax.set(ylabel="loss", title=f"{result.law}: observed (dots) and predicted (lines)",
+           ylim=(low - 0.05 * abs(low), np.nanpercentile(table["loss"], 99)))
+    ax.legend(fontsize=7, ncol=2)
+    ax_lr.set(xlabel="step", ylabel="learning rate")
+    return fig

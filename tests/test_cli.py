@@ -22,7 +22,7 @@ def test_fit_report_forecast(tmp_path, capsys, root):
     assert code == 0 and "D (tokens) derived" in text and "alpha            0.34731" in text
     assert json.loads(out.read_text())["bootstrap_info"]["n"] == 100
     assert main(["report", str(out)]) == 0
-    assert "[[Bootstrap]]  100 resamples" in capsys.readouterr().out
+    assert "[[Bootstrap]]  100 resamples of runs;" in capsys.readouterr().out
     assert main(["forecast", str(out), "--compute", "5.88e23"]) == 0
     assert "tokens/param" in capsys.readouterr().out
     assert main(["forecast", str(out), "--target-loss", "2.0", "--json"]) == 0
