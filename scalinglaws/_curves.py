@@ -105,7 +105,8 @@ def predict_curve(result: FitResult, schedule: Sequence[float], *, steps: Sequen
     band = _predict(result, table, draws=True, level=level)
     schedule = np.asarray(schedule, dtype=float)
     return CurveForecast(table["step"].astype(np.int64), schedule[table["step"].astype(np.int64)], band, level,
-                         extrapolation_warnings(result, {"step": table["step"]}))
+                         # only running longer than the fitted curves is extrapolation that matters for a forecast
+                         extrapolation_warnings(result, {"step": [table["step"].max()]}))
 
 
 def curve_metrics(observed: np.ndarray, predicted: np.ndarray) -> dict[str, float]:

@@ -113,10 +113,10 @@ def extrapolation_warnings(result: FitResult, inputs: Mapping[str, np.ndarray]) 
         values = np.asarray(inputs[name], dtype=float)
         above = np.log10(np.max(values) / hi) if np.max(values) > hi else 0.0
         below = np.log10(lo / np.min(values)) if np.min(values) < lo else 0.0
-        if above > 0:
+        if above > 0.01:  # within 2% of the range is interpolation for any practical purpose
             out.append(f"{name} up to {np.max(values):.3g} is {above:.2f} orders of magnitude above the fitted "
                        f"range (max {hi:.3g})")
-        if below > 0:
+        if below > 0.01:
             out.append(f"{name} down to {np.min(values):.3g} is {below:.2f} orders of magnitude below the fitted "
                        f"range (min {lo:.3g})")
     return tuple(out)

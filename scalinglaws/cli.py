@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--drop-largest", metavar="COLUMN:K", help="drop rows at or above the K-th largest COLUMN")
     f.add_argument("--drop-empty", action="store_true", help="drop rows with empty numeric cells")
     f.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE", help="keep rows with this label")
+    f.add_argument("--warmup", type=int, default=0,
+                   help="LR-schedule laws: warmup steps before the first logged step (the per-step schedule is read "
+                        "from the logged lr column, interpolated between logged steps)")
     f.add_argument("--out", help="write the result as JSON here")
 
     fc = sub.add_parser("forecast", help="forecast from a fitted result")
@@ -45,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--compute", type=float, nargs="+", help="compute-optimal allocation at these budgets")
     what.add_argument("--target-loss", type=float, nargs="+", help="compute needed to reach these losses")
     what.add_argument("--at", action="append", metavar="NAME=VALUE[,VALUE...]", help="predict at inputs")
+    what.add_argument("--schedule", action="append", metavar="KIND:KEY=VALUE,...",
+                      help="LR-schedule laws: the loss curve under a schedule, e.g. "
+                           "cosine:total=72000,peak=3e-4,floor=3e-5,warmup=2160 (repeat to compare)")
     fc.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
     fc.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -106,7 +112,12 @@ def _cmd_fit(args) -> int:
     from scalinglaws._io import write_json
 
     law = sl.get_law(args.law)
-    table = _load_table(args, require=(*law.inputs, law.target))
+    table = _load_table(args, require=(*law.inputs, law.target, *(("lr",) if "step" in law.inputs else ())))
+    if "step" in law.inputs:
+        from scalinglaws._curves import schedules_from_lr
+
+        table = schedules_from_lr(table, warmup=args.warmup)
+        print(f"note: per-step schedules read from the logged lr column ({args.warmup} warmup steps)")
     for note in table.notes:
         print(f"note: {note}")
     result = sl.fit(args.law, table, loss=args.loss, delta=args.delta, residuals=args.residuals, throw=False)
@@ -132,6 +143,8 @@ def _cmd_forecast(args) -> int:
         outputs = [compute_optimal(result, c, level=args.level) for c in args.compute]
     elif args.target_loss:
         outputs = [compute_for_target(result, t, level=args.level) for t in args.target_loss]
+    if args.schedule:
+        return _forecast_schedules(result, args)
     if outputs:
         if args.json:
             print(json.dumps([o.to_dict() for o in outputs], indent=2))
@@ -153,6 +166,42 @@ def _cmd_forecast(args) -> int:
         print(row)
     for w in fc.warnings:
         print(f"warning: {w}")
+    return EXIT_OK
+
+
+def _parse_schedule(text: str) -> dict:
+    kind, _, rest = text.partition(":")
+    spec = {"kind": kind}
+    for key, value in _pairs([kv for kv in rest.split(",") if kv], "--schedule").items():
+        if key in ("boundaries", "values"):
+            spec[key] = [float(v) for v in value.split("/")]
+        else:
+            number = float(value)
+            spec[key] = int(number) if key in ("total", "warmup", "decay") else number
+    return spec
+
+
+def _forecast_schedules(result, args) -> int:
+    import json
+
+    from scalinglaws import schedules
+    from scalinglaws._curves import predict_curve
+
+    rows = []
+    for text in args.schedule:
+        eta = schedules.build(_parse_schedule(text))
+        curve = predict_curve(result, eta, level=args.level)
+        rows.append((text, curve))
+    if args.json:
+        print(json.dumps([{"schedule": t, "steps": c.steps.tolist(), "loss": c.loss.to_dict(),
+                           "warnings": list(c.warnings)} for t, c in rows], indent=2))
+        return EXIT_OK
+    print(f"{'schedule':<60} {'final loss':>10}  {100 * args.level:g}% interval")
+    for text, curve in sorted(rows, key=lambda r: r[1].final[0]):
+        value, lo, hi = curve.final
+        print(f"{text:<60} {value:>10.5f}" + (f"  ({lo:.5f}, {hi:.5f})" if lo == lo else ""))
+        for w in curve.warnings:
+            print(f"  warning: {w}")
     return EXIT_OK
 
 

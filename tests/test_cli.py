@@ -70,3 +70,18 @@ def test_bad_input_exits_2_without_traceback(tmp_path, root, argv, message):
 def test_usage_error_exits_2():
     proc = subprocess.run([sys.executable, "-m", "scalinglaws", "fit"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_lr_schedule_fit_and_schedule_forecast(tmp_path, capsys, root):
+    out = tmp_path / "tissue.json"
+    folder = root / "data" / "lr_schedules" / "csv_25"
+    args = ["fit", str(folder), "--law", "tissue", "--warmup", "2160", "--where", "run=cosine_24000", "--out", str(out)]
+    assert main(args) == 0
+    assert "schedules read from the logged lr column (2160 warmup steps)" in capsys.readouterr().out
+    assert main(["forecast", str(out), "--schedule", "constant:total=24000,peak=3e-4,warmup=2160",
+                 "--schedule", "wsd:total=24000,peak=3e-4,floor=3e-5,decay=4800,warmup=2160"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith("wsd:") and lines[2].startswith("constant:")  # best (lowest final loss) first
+    proc = subprocess.run([sys.executable, "-m", "scalinglaws", "forecast", str(out), "--schedule", "exp:total=10"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "schedule kind must be one of" in proc.stderr and "Traceback" not in proc.stderr
