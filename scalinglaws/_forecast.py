@@ -11,6 +11,7 @@ bisection in log C.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Mapping
@@ -172,7 +173,7 @@ def _allocation(p, log_c, *, law):
     return {"compute": jnp.exp(log_c), "N": n, "D": d, "tokens_per_param": d / n, "loss": loss}
 
 
-def _allocate(result, log_c_fn, level, extra_warnings=()):
+def _allocate(result, log_c_fn, level):
     law, fitted, draws = _param_sets(result)
     _require_nd(law)
 
@@ -186,9 +187,8 @@ def _allocate(result, log_c_fn, level, extra_warnings=()):
     else:
         bands = {k: Band(value[k], np.nan, np.nan) for k in value}
     method = "closed form" if law.compute_optimal is not None else "numerical minimum along C = 6ND"
-    warnings = list(extra_warnings) + list(
-        extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"])}))
-    return Allocation(level=level, method=method, warnings=tuple(warnings), **bands)
+    warnings = extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"])})
+    return Allocation(level=level, method=method, warnings=warnings, **bands)
 
 
 def _percentile_pair(samples, level):
@@ -233,8 +233,8 @@ def compute_for_target(result: FitResult, target: float, *, level: float = 0.9) 
         return jnp.where(reachable, hi, jnp.nan)
 
     allocation = _allocate(result, log_c_for, level)
-    if not np.isfinite(allocation.compute.value):
-        return _allocate(result, log_c_for, level, (
-            f"a loss of {target:g} is not reached below C = 1e40 FLOP at the fitted parameters (the law's floor "
-            "lies at or above it)",))
-    return allocation
+    if np.isfinite(allocation.compute.value):
+        return allocation
+    why = (f"a loss of {target:g} is not reached below C = 1e40 FLOP at the fitted parameters (the law's floor lies "
+           "at or above it)")
+    return dataclasses.replace(allocation, warnings=(why, *allocation.warnings))

@@ -30,7 +30,7 @@ def test_rows_of_a_run_move_together():
             "loss": np.concatenate([1.7 + 400 * (steps * 1e7) ** -0.3, 1.75 + 400 * (steps * 1e7) ** -0.3])}
     table = sl.table_from_columns(data)
     r = sl.fit("power_N", table)
-    b = sl.bootstrap(r, table, 200, seed=0)
+    b = sl.bootstrap(r, table, 200, seed=0, resample="runs")  # auto would cut 2 curves into blocks of steps
     e = b.draws_dict()["E"]
     solo = {run: sl.fit("power_N", table.where(run=run)).natural["E"] for run in ("a", "b")}
     near = lambda v: min(abs(v - solo["a"]), abs(v - solo["b"]), abs(v - r.natural["E"]))  # noqa: E731
