@@ -104,7 +104,7 @@ def fit(
     residuals: str = "log",
     weights: Sequence[float] | None = None,
     init: Mapping[str, float] | None = None,
-    refine: int = 16,
+    refine: int | None = None,
     maxiter: int = 1000,
     gtol: float = 1e-8,
     atol: float = 1e-12,
@@ -119,7 +119,7 @@ def fit(
       residuals: ``"log"`` (log prediction - log target, default) or ``"raw"``.
       weights: one non-negative weight per run (rows of a run share it); default all 1.
       init: one start (parameter values by name) instead of the law's grid.
-      refine: how many of the best-scoring grid starts L-BFGS refines.
+      refine: how many of the best-scoring grid starts L-BFGS refines (default: the law's ``refine``, 16 for most).
       maxiter: L-BFGS iterations per start at most.
       gtol, atol: converged when ``max|grad| <= gtol * |objective| + atol`` (gradient in unconstrained space).
       throw: raise :class:`FitError` if the best start did not converge (default); with ``False`` return the
@@ -138,7 +138,7 @@ def fit(
         grid = law.pack(init)[None, :]
     else:
         grid = _grid(law)
-    refine = int(min(refine, len(grid)))
+    refine = int(min(law.refine if refine is None else refine, len(grid)))
     out, steps = _fit_core(jnp.asarray(grid), prep.x, prep.y, prep.w, law=law, objective=objective, refine=refine,
                            maxiter=int(maxiter), gtol=float(gtol), atol=float(atol))
     values = np.asarray(out.value)

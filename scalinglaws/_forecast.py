@@ -72,7 +72,7 @@ class Allocation:
     def summary(self) -> str:
         def row(name, band, fmt):
             s = f"  {name:<18}{format(float(band.value), fmt):>12}"
-            if np.isfinite(band.lower).all():
+            if np.isfinite(band.lower).all() and not band.lower == band.upper:  # a given quantity has no spread
                 s += f"   ({format(float(band.lower), fmt)}, {format(float(band.upper), fmt)})"
             return s
 

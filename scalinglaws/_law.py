@@ -50,6 +50,7 @@ class Law:
         :class:`RunTable` (or a mapping of columns); default picks ``inputs``.
       compute_optimal: optional closed form ``(p, C) -> (N, D)`` for laws of (N, D).
       presets: published parameter sets, ``{name: {"natural": {...}, "citation": str}}``.
+      refine: how many screened starts :func:`fit` refines by default (fewer for laws costly to evaluate).
     """
 
     name: str
@@ -66,6 +67,7 @@ class Law:
     featurize: Callable[[Mapping[str, np.ndarray]], dict] | None = None
     compute_optimal: Callable[[Params, jnp.ndarray], tuple] | None = None
     presets: Mapping[str, Mapping] = field(default_factory=dict)
+    refine: int = 16
 
     def __post_init__(self):
         names = [p.name for p in self.params]
