@@ -75,9 +75,9 @@ def _predict(result: FitResult, table: RunTable, draws: bool, level: float) -> B
             size = max(int(v.size) for v in x.values())
             per_batch = max(1, _BATCH_ELEMENTS // size)
             samples = []
+            all_draws = result.fitted_draws()
             for start in range(0, len(result.draws), per_batch):
-                d = {name: jnp.asarray(result.draws[start : start + per_batch, i])
-                     for i, name in enumerate(law.param_names)}
+                d = {k: jnp.asarray(v[start : start + per_batch]) for k, v in all_draws.items()}
                 samples.append(np.asarray(_predict_draws(d, x, law=law)))
             tail = 50 * (1 - level)
             lower[rows], upper[rows] = np.nanpercentile(np.concatenate(samples), [tail, 100 - tail], axis=0)
@@ -159,8 +159,8 @@ def best_wsd_decay(result: FitResult, total: int, peak: float, floor: float, *, 
         finals = []
         for f, schedule in candidates.items():
             x = {k: jnp.asarray(v) for k, v in law.features(_curve_table(schedule, [total - 1])).items()}
-            d = {name: jnp.asarray(result.draws[:, i]) for i, name in enumerate(law.param_names)}
-            finals.append(np.asarray(jax.vmap(lambda p: law.predict(p, x))(d))[:, 0])
+            d = {k: jnp.asarray(v) for k, v in result.fitted_draws().items()}
+            finals.append(np.asarray(_predict_draws(d, x, law=law))[:, 0])
         fraction_draws = np.array(list(candidates))[np.argmin(np.array(finals), axis=0)]
     interval = _percentile(fraction_draws, level) if fraction_draws is not None else (float("nan"),) * 2
     return {"best_fraction": best[0], "final_loss": best[1:], "fraction_interval": interval,

@@ -90,7 +90,7 @@ def _param_sets(result: FitResult):
     fitted = {k: jnp.asarray(v) for k, v in result.params.items()}
     draws = None
     if result.draws is not None:
-        draws = {name: jnp.asarray(result.draws[:, i]) for i, name in enumerate(law.param_names)}
+        draws = {k: jnp.asarray(v) for k, v in result.fitted_draws().items()}
     return law, fitted, draws
 
 

@@ -78,11 +78,15 @@ class FitResult:
         """Parameters in the law's published parameterisation (Chinchilla: A, B, E, alpha, beta)."""
         return {k: float(v) for k, v in self.law_obj.natural(self.params).items()}
 
+    def fitted_draws(self) -> dict[str, np.ndarray]:
+        """Bootstrap draws of the fitted parameters by name (arrays of shape (B,)), ready for ``law.predict``."""
+        self._need_draws()
+        return {name: self.draws[:, i] for i, name in enumerate(self.law_obj.param_names)}
+
     def draws_dict(self) -> dict[str, np.ndarray]:
         """Bootstrap draws by name, fitted and natural names both (arrays of shape (B,))."""
-        self._need_draws()
         law = self.law_obj
-        fitted = {name: self.draws[:, i] for i, name in enumerate(law.param_names)}
+        fitted = self.fitted_draws()
         natural = {k: np.asarray(v) for k, v in law.natural({k: jnp.asarray(v) for k, v in fitted.items()}).items()}
         return {**fitted, **natural}
 
