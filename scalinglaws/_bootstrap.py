@@ -117,8 +117,8 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
         todo = np.flatnonzero(~conv)
         if not len(todo):
             break
-        # padded to a power of two (at least 16) so that few distinct shapes are ever compiled
-        pick = np.resize(todo, max(16, 1 << int(np.ceil(np.log2(len(todo))))))
+        # later rounds are padded to a power of two (at least 16) so that few distinct shapes are ever compiled
+        pick = todo if len(todo) == n else np.resize(todo, max(16, 1 << int(np.ceil(np.log2(len(todo))))))
         out = _refit(jnp.asarray(u[pick]), counts[pick], prep.x, prep.y, prep.w, codes, method=method,
                      maxiter=maxiter, **static)
         u[todo] = np.asarray(out.u)[: len(todo)]
