@@ -103,7 +103,8 @@ def test_tissue_recovers_known_parameters_under_three_schedules():
     table, truth = _synthetic_curves(jax.random.key(0))
     result = sl.fit("tissue", table)
     assert result.converged
-    # 0.2% noise on 570 points of three schedules pins the exponent to about +-0.02 (5 keys: worst 0.012)
+    # 0.2% noise on 570 points of three schedules; over keys 0-4 the worst errors were alpha 0.0048, C 2.4%,
+    # L0 0.0044: the tolerances leave a factor of about 2-6
     assert result.natural["alpha"] == pytest.approx(TRUE_TISSUE["alpha"], abs=0.03)
     assert result.natural["C"] == pytest.approx(TRUE_TISSUE["C"], rel=0.05)
     assert result.natural["L0"] == pytest.approx(TRUE_TISSUE["L0"], abs=0.02)
@@ -160,5 +161,5 @@ def test_fitted_momentum_law_agrees_with_the_fixed_one():
     np.testing.assert_allclose(scanned.predict(table), fixed.predict(table), rtol=1e-10)
     result = sl.fit("tissue_lambda", table)
     assert result.converged
-    # lambda is weakly identified by three 20k-step curves: 0.999 +- a few 1e-3
+    # lambda is weakly identified by three 20k-step curves; key 2 gives 0.99908, well inside 0.005
     assert result.natural["lam"] == pytest.approx(0.999, abs=0.005)
