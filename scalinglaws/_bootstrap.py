@@ -109,10 +109,9 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
     else:
         raise ValueError(f"resample must be 'auto', 'runs' or 'blocks', not {resample!r}")
     counts = resample_weights(jax.random.key(seed), n_units, n)
-    u_fit = jnp.broadcast_to(jnp.asarray(law.pack(result.params)), (n, len(law.params)))
     static = dict(law=law, objective=objective, gtol=float(gtol), atol=float(atol))
     codes = jnp.asarray(codes_np)
-    u, conv = np.array(u_fit), np.zeros(n, dtype=bool)
+    u, conv = np.tile(law.pack(result.params), (n, 1)), np.zeros(n, dtype=bool)  # warm start at the fit
     for method, maxiter in _ROUNDS:
         todo = np.flatnonzero(~conv)
         if not len(todo):

@@ -7,23 +7,17 @@ Works with any law whose input is ``step`` and which reads per-run schedules (``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Mapping, Sequence
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
 from . import schedules as sched
-from ._forecast import Band, extrapolation_warnings
-from ._result import FitResult, _percentile
+from ._forecast import Band, extrapolation_warnings, predict_band, predict_samples
+from ._result import FitResult, percentile_interval
 from ._schema import RunTable, table_from_columns
 
 __all__ = ["schedules_from_lr", "predict_curve", "curve_metrics", "evaluate_curves", "compare_schedules",
            "best_wsd_decay", "CurveForecast"]
-
-_BATCH_ELEMENTS = 20_000_000  # draws evaluated together: at most this many elements in their largest input
-
 
 def schedules_from_lr(table: RunTable, *, warmup: int = 0, total: int | None = None) -> RunTable:
     """Attach to each run the per-step schedule read from its logged ``lr`` column (interpolated between logged
@@ -50,38 +44,23 @@ def _curve_table(schedule: np.ndarray, steps: np.ndarray | None, run: str = "for
     return table.with_schedules({run: schedule})
 
 
-@partial(jax.jit, static_argnames=("law",))
-def _predict_at(params, x, *, law):
-    return law.predict(params, x)
-
-
-@partial(jax.jit, static_argnames=("law",))
-def _predict_draws(draws, x, *, law):
-    return jax.vmap(lambda p: law.predict(p, x))(draws)
-
-
-def _predict(result: FitResult, table: RunTable, draws: bool, level: float) -> Band:
-    """The law on every row of ``table``, one jitted call per run (one compilation per curve shape), and its
-    percentile band over the draws, evaluated a few draws at a time to bound memory."""
+def _predict(result: FitResult, table: RunTable, level: float) -> Band:
+    """The law on every row of ``table`` with its band, one call per run (one compilation per curve shape)."""
     law = result.law_obj
     value = np.empty(len(table))
     lower, upper = np.full(len(table), np.nan), np.full(len(table), np.nan)
-    params = {k: jnp.asarray(v) for k, v in result.params.items()}
     for run in table.run_ids:
-        rows = np.flatnonzero(table.runs == run)
-        x = {k: jnp.asarray(v) for k, v in law.features(table.select(table.runs == run)).items()}
-        value[rows] = np.asarray(_predict_at(params, x, law=law))
-        if draws and result.draws is not None:
-            size = max(int(v.size) for v in x.values())
-            per_batch = max(1, _BATCH_ELEMENTS // size)
-            samples = []
-            all_draws = result.fitted_draws()
-            for start in range(0, len(result.draws), per_batch):
-                d = {k: jnp.asarray(v[start : start + per_batch]) for k, v in all_draws.items()}
-                samples.append(np.asarray(_predict_draws(d, x, law=law)))
-            tail = 50 * (1 - level)
-            lower[rows], upper[rows] = np.nanpercentile(np.concatenate(samples), [tail, 100 - tail], axis=0)
+        rows = table.runs == run
+        band = predict_band(result, law.features(table.select(rows)), level)
+        value[rows], lower[rows], upper[rows] = band.value, band.lower, band.upper
     return Band(value, lower, upper)
+
+
+def _final_samples(result: FitResult, schedule: np.ndarray):
+    """Predicted loss at a schedule's last step: the value and, with draws, one per draw."""
+    x = result.law_obj.features(_curve_table(schedule, [len(schedule) - 1]))
+    value, samples = predict_samples(result, x)
+    return float(value[0]), (None if samples is None else samples[:, 0])
 
 
 @dataclass(frozen=True)
@@ -102,7 +81,7 @@ def predict_curve(result: FitResult, schedule: Sequence[float], *, steps: Sequen
     """The loss along a per-step ``schedule`` (at ``steps``, default 400 evenly spaced steps ending at the last),
     with a bootstrap band if the result carries draws."""
     table = _curve_table(schedule, steps)
-    band = _predict(result, table, draws=True, level=level)
+    band = _predict(result, table, level)
     schedule = np.asarray(schedule, dtype=float)
     return CurveForecast(table["step"].astype(np.int64), schedule[table["step"].astype(np.int64)], band, level,
                          # only running longer than the fitted curves is extrapolation that matters for a forecast
@@ -121,7 +100,7 @@ def curve_metrics(observed: np.ndarray, predicted: np.ndarray) -> dict[str, floa
 
 def evaluate_curves(result: FitResult, table: RunTable) -> dict[str, dict[str, float]]:
     """:func:`curve_metrics` of the law's prediction for each run of ``table`` (which carries its schedules)."""
-    predicted = _predict(result, table, draws=False, level=0.9).value
+    predicted = _predict(result.without_draws(), table, 0.9).value
     out = {}
     for run in table.run_ids:
         rows = np.flatnonzero(table.runs == run)
@@ -133,35 +112,34 @@ def evaluate_curves(result: FitResult, table: RunTable) -> dict[str, dict[str, f
 def compare_schedules(result: FitResult, candidates: Mapping[str, Sequence[float]], *, level: float = 0.9
                       ) -> list[tuple[str, float, float, float]]:
     """Predicted final loss (value, lower, upper) of each candidate schedule, best first."""
+    return _rank({name: _final_samples(result, np.asarray(s, dtype=float)) for name, s in candidates.items()}, level)
+
+
+def _rank(finals: Mapping, level: float) -> list[tuple]:
     rows = []
-    for name, schedule in candidates.items():
-        schedule = np.asarray(schedule, dtype=float)
-        final = predict_curve(result, schedule, steps=[len(schedule) - 1], level=level).final
-        rows.append((name, *final))
+    for name, (value, samples) in finals.items():
+        lo, hi = (np.nan, np.nan) if samples is None else percentile_interval(samples, level)
+        rows.append((name, value, lo, hi))
     return sorted(rows, key=lambda r: r[1])
 
 
 def best_wsd_decay(result: FitResult, total: int, peak: float, floor: float, *, warmup: int = 0,
                    shape: str = "linear", fractions: Sequence[float] = tuple(np.linspace(0.05, 0.6, 12)),
                    level: float = 0.9) -> dict:
-    """The WSD decay fraction (of ``total`` steps) with the lowest predicted final loss, and the whole scan."""
-    candidates = {}
+    """The WSD decay fraction (of ``total`` steps) with the lowest predicted final loss, and the whole scan.
+
+    With draws, the best fraction under each draw gives the interval of the optimum itself."""
+    finals = {}
     for f in fractions:
         decay = int(round(f * total))
         if 1 <= decay <= total - warmup - 1:
-            candidates[float(f)] = sched.wsd(total, peak, floor, decay, shape=shape, warmup=warmup)
-    scan = compare_schedules(result, candidates, level=level)
-    best = scan[0]
-    fraction_draws = None
+            finals[float(f)] = _final_samples(result, sched.wsd(total, peak, floor, decay, shape=shape,
+                                                                warmup=warmup))
+    scan = _rank(finals, level)
+    interval = (float("nan"),) * 2
     if result.draws is not None:
-        # the best fraction under each bootstrap draw gives the interval of the optimum itself
-        law = result.law_obj
-        finals = []
-        for f, schedule in candidates.items():
-            x = {k: jnp.asarray(v) for k, v in law.features(_curve_table(schedule, [total - 1])).items()}
-            d = {k: jnp.asarray(v) for k, v in result.fitted_draws().items()}
-            finals.append(np.asarray(_predict_draws(d, x, law=law))[:, 0])
-        fraction_draws = np.array(list(candidates))[np.argmin(np.array(finals), axis=0)]
-    interval = _percentile(fraction_draws, level) if fraction_draws is not None else (float("nan"),) * 2
+        per_draw = np.array([samples for _, samples in finals.values()])  # (fractions, draws)
+        interval = percentile_interval(np.array(list(finals))[np.argmin(per_draw, axis=0)], level)
+    best = scan[0]
     return {"best_fraction": best[0], "final_loss": best[1:], "fraction_interval": interval,
-            "scan": [(f, v, lo, hi) for f, v, lo, hi in sorted(scan)]}
+            "scan": sorted(scan)}

@@ -73,7 +73,7 @@ def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
         if weights.shape != (n_runs,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
             raise ValueError(f"weights must be {n_runs} finite non-negative numbers, one per run")
         w = weights[codes]
-    x = {k: jnp.asarray(v) for k, v in law.features(table).items()}
+    x = law.features(table)
     ranges = {c: (float(np.min(table[c])), float(np.max(table[c]))) for c in law.inputs}
     return Prepared(x, jnp.asarray(table[law.target]), jnp.asarray(w), codes, n_runs,
                     table.fingerprint((*law.inputs, law.target)), ranges, table)

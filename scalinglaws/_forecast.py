@@ -21,11 +21,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._law import Law
-from ._result import FitResult, _broadcast, _percentile
+from ._result import FitResult, _broadcast, percentile_interval
 
 __all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "compute_for_target"]
 
 _LOG_C_RANGE = (np.log(1e6), np.log(1e40))
+_BATCH_ELEMENTS = 20_000_000  # draws evaluated together: at most this many elements in their largest input
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,38 @@ def _param_sets(result: FitResult):
     return law, fitted, draws
 
 
-def _band(fn, fitted, draws, level) -> Band:
-    value = np.asarray(fn(fitted))
+@partial(jax.jit, static_argnames=("law",))
+def _predict_at(params, x, *, law):
+    return law.predict(params, x)
+
+
+@partial(jax.jit, static_argnames=("law",))
+def _predict_draws(draws, x, *, law):
+    return jax.vmap(lambda p: law.predict(p, x))(draws)
+
+
+def predict_samples(result: FitResult, x) -> tuple[np.ndarray, np.ndarray | None]:
+    """The law on features ``x`` at the fitted parameters and, if the result has draws, at each draw (B, rows).
+
+    Draws go a batch at a time, so that a large input (an exact Multi-Power sum) stays within memory."""
+    law, fitted, draws = _param_sets(result)
+    value = np.asarray(_predict_at(fitted, x, law=law))
     if draws is None:
+        return value, None
+    per_batch = max(1, _BATCH_ELEMENTS // max(int(v.size) for v in x.values()))
+    n = len(result.draws)
+    samples = [np.asarray(_predict_draws({k: v[i : i + per_batch] for k, v in draws.items()}, x, law=law))
+               for i in range(0, n, per_batch)]
+    return value, np.concatenate(samples)
+
+
+def predict_band(result: FitResult, x, level: float) -> Band:
+    """:func:`predict_samples` as a value and its percentile band (NaN without draws)."""
+    value, samples = predict_samples(result, x)
+    if samples is None:
         nan = np.full_like(value, np.nan, dtype=float)
         return Band(value, nan, nan)
-    samples = np.asarray(jax.vmap(fn)(draws))
-    tail = 50.0 * (1.0 - level)
-    lo, hi = np.nanpercentile(samples, [tail, 100.0 - tail], axis=0)
-    return Band(value, lo, hi)
+    return Band(value, *percentile_interval(samples, level, axis=0))
 
 
 def extrapolation_warnings(result: FitResult, inputs: Mapping[str, np.ndarray]) -> tuple[str, ...]:
@@ -125,13 +149,12 @@ def extrapolation_warnings(result: FitResult, inputs: Mapping[str, np.ndarray]) 
 
 def forecast(result: FitResult, inputs: Mapping[str, object], *, level: float = 0.9) -> Forecast:
     """Predict the law at ``inputs`` (columns by name, broadcast together) with a bootstrap band."""
-    law, fitted, draws = _param_sets(result)
+    law = result.law_obj
     missing = [c for c in law.inputs if c not in inputs]
     if missing:
         raise ValueError(f"law {law.name} needs inputs {list(law.inputs)}; missing: {missing}")
     columns = _broadcast({k: inputs[k] for k in inputs})
-    x = {k: jnp.asarray(v) for k, v in law.features(columns).items()}
-    band = _band(lambda p: law.predict(p, x), fitted, draws, level)
+    band = predict_band(result, law.features(columns), level)
     return Forecast(columns, band, level, extrapolation_warnings(result, columns))
 
 
@@ -183,19 +206,13 @@ def _allocate(result, log_c_fn, level):
     value = {k: np.asarray(v) for k, v in quantities(fitted).items()}
     if draws is not None:
         samples = {k: np.asarray(v) for k, v in jax.vmap(quantities)(draws).items()}
-        bands = {k: Band(value[k], *_percentile_pair(samples[k], level)) for k in value}
+        bands = {k: Band(value[k], *percentile_interval(samples[k], level)) for k in value}
     else:
         bands = {k: Band(value[k], np.nan, np.nan) for k in value}
     method = "closed form" if law.compute_optimal is not None else "numerical minimum along C = 6ND"
     warnings = extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"])})
     return Allocation(level=level, method=method, warnings=warnings, **bands)
 
-
-def _percentile_pair(samples, level):
-    finite = samples[np.isfinite(samples)]
-    if len(finite) == 0:
-        return np.nan, np.nan
-    return _percentile(finite, level)
 
 
 def compute_optimal(result: FitResult, compute: float, *, level: float = 0.9) -> Allocation:

@@ -95,10 +95,10 @@ class Law:
         return np.stack([p.to_unconstrained(values[:, i]) for i, p in enumerate(self.params)], axis=-1)
 
     def features(self, columns) -> dict:
-        """Inputs for ``predict`` from a run table or a mapping of columns (NumPy, float64)."""
-        if self.featurize is not None:
-            return {k: _float_or_index(v) for k, v in self.featurize(columns).items()}
-        return {k: np.asarray(columns[k], dtype=float) for k in self.inputs}
+        """Inputs for ``predict`` (jnp, float64 or integer indices) from a run table or a mapping of columns; a
+        ``featurize`` runs in NumPy, once, outside jit."""
+        raw = self.featurize(columns) if self.featurize is not None else {k: columns[k] for k in self.inputs}
+        return {k: jnp.asarray(_float_or_index(v)) for k, v in raw.items()}
 
     def log_prediction(self, p, x):
         if self.log_predict is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -100,7 +101,7 @@ class FitResult:
 
     def interval(self, name: str, level: float = 0.95) -> tuple[float, float]:
         """Percentile bootstrap interval of a parameter."""
-        return _percentile(self._draw(name), level)
+        return percentile_interval(self._draw(name), level)
 
     def derived(self, fn: Callable[[Mapping], object], level: float = 0.95) -> tuple[float, float, float]:
         """``fn`` of the natural parameters at the fit and its percentile interval over the draws.
@@ -110,7 +111,7 @@ class FitResult:
         """
         value = float(np.asarray(fn(self.natural)))
         draws = np.asarray(fn(self.draws_dict()), dtype=float)
-        return (value, *_percentile(draws, level))
+        return (value, *percentile_interval(draws, level))
 
     def _draw(self, name):
         draws = self.draws_dict()
@@ -118,14 +119,16 @@ class FitResult:
             raise KeyError(f"no parameter {name!r}; known: {', '.join(draws)}")
         return draws[name]
 
+    def without_draws(self) -> "FitResult":
+        return dataclasses.replace(self, draws=None, bootstrap_info=None)
+
     # -- predictions ----------------------------------------------------------------------------------------------
     def predict(self, inputs) -> np.ndarray:
         """The law at the fitted parameters for input columns (e.g. ``{"N": 7e10, "D": 1.4e12}``), or for the
         rows of a :class:`RunTable` (which the LR-schedule laws need, for its per-run schedules)."""
         law = self.law_obj
         columns = inputs if hasattr(inputs, "schedules") else _broadcast(inputs)
-        x = {k: jnp.asarray(v) for k, v in law.features(columns).items()}
-        return np.asarray(law.predict({k: jnp.asarray(v) for k, v in self.params.items()}, x))
+        return np.asarray(law.predict({k: jnp.asarray(v) for k, v in self.params.items()}, law.features(columns)))
 
     # -- serialisation --------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -168,12 +171,15 @@ class FitResult:
         return self.report()
 
 
-def _percentile(values, level):
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
+def percentile_interval(samples, level: float, axis=None):
+    """Equal-tailed percentile interval of the finite samples (along ``axis``); NaN where none is finite."""
+    samples = np.asarray(samples, dtype=float)
+    samples = np.where(np.isfinite(samples), samples, np.nan)
     tail = 50.0 * (1.0 - level)
-    lo, hi = np.percentile(values, [tail, 100.0 - tail])
-    return float(lo), float(hi)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN slice: its interval is NaN, as wanted
+        lo, hi = np.nanpercentile(samples, [tail, 100.0 - tail], axis=axis)
+    return (float(lo), float(hi)) if axis is None else (lo, hi)
 
 
 def _broadcast(inputs: Mapping[str, object]) -> dict[str, np.ndarray]:

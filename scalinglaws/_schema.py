@@ -295,14 +295,21 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
     return RunTable(columns, runs, tuple(notes), source, tuple(labels))
 
 
+def _read_csv(buffer) -> tuple[pd.DataFrame | None, str]:
+    """A DataFrame, or the reason the buffer is not a readable CSV."""
+    try:
+        return pd.read_csv(buffer), ""
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return None, f"not a readable CSV: {exc}"
+
+
 def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False) -> RunTable:
     """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`."""
     if isinstance(buffer, (bytes, str)):
         buffer = io.BytesIO(buffer.encode() if isinstance(buffer, str) else buffer)
-    try:
-        df = pd.read_csv(buffer)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise SchemaError([f"not a readable CSV: {exc}"], source) from None
+    df, problem = _read_csv(buffer)
+    if problem:
+        raise SchemaError([problem], source)
     return validate(df, require=require, source=source, drop_empty=drop_empty)
 
 
@@ -320,10 +327,9 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
     """One table from several CSV buffers, one run each (run id = its name), e.g. a folder of per-run CSVs."""
     frames, problems = [], []
     for name, buffer in named:
-        try:
-            df = pd.read_csv(buffer)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            problems.append(f"{name}: not a readable CSV: {exc}")
+        df, problem = _read_csv(buffer)
+        if problem:
+            problems.append(f"{name}: {problem}")
             continue
         if not any(_normalise(c) in ALIASES["run"] for c in df.columns):
             df.insert(0, "run", name)

@@ -190,7 +190,7 @@ def multipower_law(*, block: int = 8, name: str | None = None) -> Law:
 
     return Law(
         name=name or ("multipower" if block > 1 else "multipower_exact"),
-        title=f"Multi-Power Law L(s) = L0 + A S^-alpha + B LD(s) (Luo et al. 2025)"
+        title="Multi-Power Law L(s) = L0 + A S^-alpha + B LD(s) (Luo et al. 2025)"
         + (f", LR changes merged in blocks of {block}" if block > 1 else ", exact sum"),
         citation="Luo et al. 2025, 'A Multi-Power Law for Loss Curve Prediction Across Learning Rate Schedules', "
         "arXiv:2503.12811",
