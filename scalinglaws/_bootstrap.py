@@ -10,6 +10,9 @@ there. Because a vmapped loop runs until its slowest lane stops, the refits go i
 round for all, a longer one for the few that had not converged, then L-BFGS for the handful left, each in a small
 padded batch: a resample whose optimum puts a residual on Huber's kink defeats Newton's quadratic model, while
 L-BFGS's line search handles it.
+
+Which runs each draw counts is a :class:`~scalinglaws.ResamplePlan` (see ``_resample``): made here from the
+table and the seed, or given, so that several fits (a chain, a law per cluster) share their draws.
 """
 
 from __future__ import annotations
@@ -22,25 +25,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _solve
+from ._errors import InputError
 from ._fit import prepare
-from ._objective import Objective
+from ._resample import MIN_CURVES, ResamplePlan, resample_plan, resample_weights
 from ._result import FitResult
 
 __all__ = ["bootstrap", "resample_weights"]
 
 # (method, iterations) per round; each later round takes only the lanes still unconverged.
 _ROUNDS = (("newton", 12), ("newton", 50), ("lbfgs", 1000))
-MIN_CURVES = 5
-
-
-def resample_weights(key, n_runs: int, n: int) -> jnp.ndarray:
-    """``n`` multinomial resamples of ``n_runs`` runs, as integer counts, shape (n, n_runs)."""
-
-    def one(k):
-        picks = jax.random.randint(k, (n_runs,), 0, n_runs)
-        return jnp.bincount(picks, length=n_runs)
-
-    return jax.vmap(one)(jax.random.split(key, n))
 
 
 @partial(jax.jit, static_argnames=("law", "objective", "method", "maxiter", "gtol", "atol"))
@@ -55,29 +48,23 @@ def _refit(u_start, run_weights, x, y, w, codes, *, law, objective, method, maxi
     return jax.vmap(one)(u_start, run_weights.astype(y.dtype))
 
 
-def _block_codes(table, blocks: int):
-    """Each run's rows, in step order, cut into ``blocks`` contiguous blocks; one code per (run, block)."""
-    codes = np.empty(len(table), dtype=np.int32)
-    for r, run in enumerate(table.run_ids):
-        rows = np.flatnonzero(table.runs == run)
-        rows = rows[np.argsort(table["step"][rows], kind="stable")]
-        for b, chunk in enumerate(np.array_split(rows, blocks)):
-            codes[chunk] = r * blocks + b
-    return codes, table.n_runs * blocks
+def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, plan: ResamplePlan | None = None,
+              weights=None, resample: str = "auto", blocks: int = 10, gtol: float = 1e-6, atol: float = 1e-12
+              ) -> FitResult:
+    """Refit ``result``'s law on resamples of ``data``'s runs; return the result with ``draws`` attached.
 
-
-def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=None, resample: str = "auto",
-              blocks: int = 10, gtol: float = 1e-6, atol: float = 1e-12) -> FitResult:
-    """Refit ``result``'s law on ``n`` run-level resamples of ``data``; return the result with ``draws`` attached.
+    The refits minimise the fit's own objective with the fit's own per-run weights (both kept in the result).
 
     Args:
       result: a converged :class:`FitResult` from :func:`fit` on ``data``.
       data: the same run table (its fingerprint is checked).
-      n: number of resamples.
+      n: number of resamples (not needed with ``plan``).
       seed: the resampling key; the same seed gives the same draws.
-      resample: ``"runs"``, ``"blocks"`` (``blocks`` blocks of consecutive steps per curve) or ``"auto"``: blocks
-        for fewer than ``MIN_CURVES`` loss curves, runs otherwise.
-      weights: the per-run weights the fit used, if any.
+      plan: a :class:`ResamplePlan` shared with other fits (see :func:`resample_plan`): draw i of every fit that
+        uses it resamples the same runs, so their predictions pair up (chains, a law per cluster).
+      weights: the per-run weights the fit used, if you pass them again: they must equal the result's.
+      resample: without a plan, ``"runs"``, ``"blocks"`` (``blocks`` blocks of consecutive steps per curve) or
+        ``"auto"``: blocks for fewer than ``MIN_CURVES`` loss curves, runs otherwise.
       gtol, atol: gradient test for each refit (looser than the fit's: the sampling spread of the parameters is
         orders of magnitude larger than the optimisation error this admits).
 
@@ -85,31 +72,36 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
     ``bootstrap_info["n_converged"]`` and a warning is added when any failed.
     """
     if result.source != "fit":
-        raise ValueError("bootstrap needs a fitted result, not a preset")
-    if n < 2:
-        raise ValueError(f"n must be at least 2, not {n}")
-    law = result.law_obj
-    prep = prepare(law, data, weights)
+        raise InputError("bootstrap needs a fitted result, not a preset")
+    fit_weights = result.weights
+    if weights is not None:
+        given = np.asarray(weights, dtype=float)
+        same = fit_weights is not None and given.shape == fit_weights.shape and np.array_equal(given, fit_weights)
+        if not same and not (fit_weights is None and np.all(given == 1.0)):
+            raise InputError("weights differ from the weights the fit used: a bootstrap must refit the fitted "
+                             "objective; fit again with these weights instead")
+    law = result.law
+    prep = prepare(law, data, fit_weights)
     if prep.fingerprint != result.fingerprint:
-        raise ValueError("data differ from the data this result was fitted on (fingerprints "
+        raise InputError("data differ from the data this result was fitted on (fingerprints "
                          f"{prep.fingerprint} != {result.fingerprint})")
-    s = result.settings
-    objective = Objective(loss=s["loss"], delta=s["delta"], residuals=s["residuals"])
-    curves = "step" in prep.table
-    if resample == "auto":
-        resample = "blocks" if curves and prep.n_runs < MIN_CURVES else "runs"
-    if resample == "blocks":
-        if not curves:
-            raise ValueError("block resampling needs loss curves (a 'step' column)")
-        codes_np, n_units = _block_codes(prep.table, blocks)
-        how = (f"blocks: each of the {prep.n_runs} curve(s) cut into {blocks} blocks of consecutive steps"
-               + (f" (fewer than {MIN_CURVES} curves)" if prep.n_runs < MIN_CURVES else ""))
-    elif resample == "runs":
-        codes_np, n_units, how = prep.run_codes, prep.n_runs, "runs"
-    else:
-        raise ValueError(f"resample must be 'auto', 'runs' or 'blocks', not {resample!r}")
-    counts = resample_weights(jax.random.key(seed), n_units, n)
-    static = dict(law=law, objective=objective, gtol=float(gtol), atol=float(atol))
+    if plan is None:
+        if n is None or n < 2:
+            raise InputError(f"n must be at least 2, not {n}")
+        curves = "step" in prep.table
+        if resample == "auto":
+            resample = "blocks" if curves and prep.n_runs < MIN_CURVES else "runs"
+        if resample not in ("runs", "blocks"):
+            raise InputError(f"resample must be 'auto', 'runs' or 'blocks', not {resample!r}")
+        if resample == "blocks" and not curves:
+            raise InputError("block resampling needs loss curves (a 'step' column)")
+        plan = resample_plan(prep.table, n=n, seed=seed, blocks=blocks if resample == "blocks" else None)
+    elif n is not None and n != plan.n:
+        raise InputError(f"n = {n} differs from the plan's {plan.n} draws; leave n out with a plan")
+    codes_np, counts_np = plan.for_table(prep.table)
+    n = plan.n
+    counts = jnp.asarray(counts_np)
+    static = dict(law=law, objective=result.objective_spec, gtol=float(gtol), atol=float(atol))
     codes = jnp.asarray(codes_np)
     u, conv = np.tile(law.pack(result.params), (n, 1)), np.zeros(n, dtype=bool)  # warm start at the fit
     for method, maxiter in _ROUNDS:
@@ -123,10 +115,11 @@ def bootstrap(result: FitResult, data, n: int = 1000, *, seed: int = 0, weights=
         u[todo] = np.asarray(out.u)[: len(todo)]
         conv[todo] = np.asarray(out.converged)[: len(todo)]
     n_conv = int(conv.sum())
-    warnings = list(result.warnings)
+    warnings = [w for w in result.warnings if not w.startswith("bootstrap:")]
     if n_conv < n:
         warnings.append(f"bootstrap: {n - n_conv} of {n} refits did not converge (kept in the draws)")
-    info = {"n": int(n), "seed": int(seed), "resample": how, "n_converged": n_conv, "gtol": float(gtol)}
+    info = {"n": int(n), "seed": int(plan.seed), "resample": plan.describe(), "plan": plan.id,
+            "n_converged": n_conv, "gtol": float(gtol)}
     values = law.unpack(jnp.asarray(u))  # draws are kept as parameter values, not the solver's unconstrained u
     draws = np.stack([np.asarray(values[name]) for name in law.param_names], axis=-1)
     return dataclasses.replace(result, draws=draws, bootstrap_info=info, warnings=tuple(warnings))

@@ -2,11 +2,14 @@
 
 Recipe (the same for every law):
 
-1. score every start of the law's grid (Hoffmann's 4500 for Chinchilla) in one vmapped evaluation;
-2. refine the ``refine`` best starts with optax L-BFGS, all in one vmapped, jitted loop, until the gradient test
-   ``max|g| <= gtol * |f| + atol`` passes (never on a stalled objective: Hoffmann et al.'s early stop);
-3. a damped-Newton polish for any lane L-BFGS left unconverged (costs nothing when none is);
-4. diagnose: convergence of the best lane, how many starts reached the same optimum, parameters at bounds.
+1. build the start grid: the law's grid anchored to the data's scale (default, so a fit does not depend on the
+   data's units), its published grid (``grid="published"``: Hoffmann's 4500 for Chinchilla), or one start;
+2. score every start in one vmapped evaluation;
+3. refine the ``refine`` best starts with optax L-BFGS, all in one vmapped, jitted loop, until the gradient test
+   ``max|g| <= gtol * |f| + atol`` passes (never on a stalled objective: Hoffmann et al.'s early stop); a law with a
+   cheaper ``search`` approximation is screened and refined on that, then polished on itself;
+4. a damped-Newton polish for any lane L-BFGS left unconverged (costs nothing when none is);
+5. diagnose (see ``_diagnose``): convergence, starts that agree, bounds, degenerate parameters, curvature.
 
 Refining only a few screened starts is what makes this fast: under vmap a while-loop runs until the slowest lane
 stops, so refining all 4500 starts costs more than scipy's sequential loop (measured while planning).
@@ -14,7 +17,7 @@ stops, so refining all 4500 starts costs more than scipy's sequential loop (meas
 
 from __future__ import annotations
 
-from functools import lru_cache, partial
+from functools import partial
 from typing import Mapping, NamedTuple, Sequence
 
 import jax
@@ -22,13 +25,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _solve
-from ._law import Law
+from ._diagnose import check_identifiable, diagnose
+from ._errors import InputError
+from ._law import DataScale, Law, constrain
 from ._objective import Objective
 from ._result import FitResult
-from ._schema import RunTable, SchemaError, table_from_columns
+from ._schema import RunTable, SchemaError, check_kinds, table_from_columns
 from .laws import get_law
 
 __all__ = ["fit", "FitError", "Prepared", "prepare"]
+
+GRIDS = ("data", "published")
 
 
 class FitError(RuntimeError):
@@ -53,46 +60,52 @@ class Prepared(NamedTuple):
 
 
 def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
-    """Validate ``data`` (a RunTable or a mapping of columns) for ``law`` and build its jit-ready inputs."""
-    need = (*law.inputs, law.target)
+    """Validate ``data`` (a RunTable or a mapping of columns) for ``law`` and build its jit-ready inputs.
+
+    Every problem is reported at once: missing columns, values of the wrong kind (a fraction outside [0, 1]),
+    missing per-run series."""
+    need = law.columns
     if isinstance(data, RunTable):
-        missing = [c for c in need if c not in data]
-        if missing:
-            raise SchemaError([f"law {law.name} needs column {c!r}, which the table lacks (columns: "
-                               f"{', '.join(data.columns)})" for c in missing], data.source)
         table = data
     elif isinstance(data, Mapping):
         table = table_from_columns(data, require=need)
     else:
-        raise TypeError(f"data must be a RunTable or a mapping of columns, not {type(data).__name__}")
+        raise InputError(f"data must be a RunTable or a mapping of columns, not {type(data).__name__}")
+    problems = [f"law {law.name} needs column {c!r}, which the table lacks (columns: {', '.join(table.columns)})"
+                for c in need if c not in table]
+    problems += check_kinds(table, {c: k for c, k in law.column_kinds.items() if c in need})
+    problems += [f"law {law.name} needs a per-run {s!r} series for each run (attach it with table.with_series"
+                 f"({s!r}, ...){' or table.with_schedules(...)' if s == 'lr' else ''})"
+                 for s in law.series if not table.series.get(s)]
+    if problems:
+        raise SchemaError(problems, table.source)
     codes, n_runs = table.run_codes, table.n_runs
     if weights is None:
         w = np.ones(len(table))
     else:
         weights = np.asarray(weights, dtype=float)
         if weights.shape != (n_runs,) or not np.all(np.isfinite(weights)) or np.any(weights < 0):
-            raise ValueError(f"weights must be {n_runs} finite non-negative numbers, one per run")
+            raise InputError(f"weights must be {n_runs} finite non-negative numbers, one per run")
         w = weights[codes]
     x = law.features(table)
     ranges = {c: (float(np.min(table[c])), float(np.max(table[c]))) for c in law.inputs}
     return Prepared(x, jnp.asarray(table[law.target]), jnp.asarray(w), codes, n_runs,
-                    table.fingerprint((*law.inputs, law.target)), ranges, table)
+                    table.fingerprint(law.columns), ranges, table)
 
 
-@lru_cache(maxsize=None)
-def _grid(law: Law) -> np.ndarray:
-    return law.start_grid()
-
-
-@partial(jax.jit, static_argnames=("law", "objective", "refine", "maxiter", "gtol", "atol"))
-def _fit_core(grid, x, y, w, *, law, objective, refine, maxiter, gtol, atol):
+@partial(jax.jit, static_argnames=("law", "search", "objective", "refine", "maxiter", "gtol", "atol"))
+def _fit_core(grid, x, y, w, x_search, *, law, search, objective, refine, maxiter, gtol, atol):
     fun = partial(objective.value, law)
-    scores = jax.vmap(fun, in_axes=(0, None, None, None))(grid, x, y, w)
+    coarse_fun, xs = (fun, x) if search is None else (partial(objective.value, search), x_search)
+    scores = jax.vmap(coarse_fun, in_axes=(0, None, None, None))(grid, xs, y, w)
     scores = jnp.where(jnp.isfinite(scores), scores, jnp.inf)
     starts = grid[jnp.argsort(scores)[:refine]]
-    coarse = _solve.lbfgs(fun, starts, (x, y, w), maxiter=maxiter, gtol=gtol, atol=atol)
+    coarse = _solve.lbfgs(coarse_fun, starts, (xs, y, w), maxiter=maxiter, gtol=gtol, atol=atol)
     polished = _solve.newton(fun, coarse.u, (x, y, w), maxiter=20, gtol=gtol, atol=atol)
-    return polished, coarse.steps + polished.steps
+    if search is None:
+        return polished, coarse.steps + polished.steps
+    final = _solve.lbfgs(fun, polished.u, (x, y, w), maxiter=maxiter, gtol=gtol, atol=atol)
+    return final, coarse.steps + polished.steps + final.steps
 
 
 def fit(
@@ -103,7 +116,10 @@ def fit(
     delta: float = 1e-3,
     residuals: str = "log",
     weights: Sequence[float] | None = None,
+    grid: str = "data",
     init: Mapping[str, float] | None = None,
+    fixed: Mapping[str, float] | None = None,
+    tied: Mapping[str, str] | None = None,
     refine: int | None = None,
     maxiter: int = 1000,
     gtol: float = 1e-8,
@@ -113,13 +129,19 @@ def fit(
     """Fit ``law`` to ``data``.
 
     Args:
-      law: a registered law's name (see :func:`available_laws`) or a :class:`Law`.
+      law: a registered law's name (see :func:`available_laws`) or a :class:`Law` (one made at run time too).
       data: a :class:`RunTable` (from :func:`read_runs`) or a mapping of column name to values.
       loss: ``"huber"`` (default) or ``"squared"``; ``delta``: Huber's threshold (default 1e-3, Hoffmann's).
       residuals: ``"log"`` (log prediction - log target, default) or ``"raw"``.
-      weights: one non-negative weight per run (rows of a run share it); default all 1.
-      init: one start (parameter values by name) instead of the law's grid.
-      refine: how many of the best-scoring grid starts L-BFGS refines (default: the law's ``refine``, 16 for most).
+      weights: one non-negative weight per run (rows of a run share it); default all 1. Kept in the result, so
+        that :func:`bootstrap` refits the same objective.
+      grid: ``"data"`` (default): the law's start grid anchored to the data's scale, so that the fit does not
+        depend on the data's units; ``"published"``: the absolute grid of the law's paper (Hoffmann's for
+        Chinchilla), as the reproductions use.
+      init: one start (parameter values by name) instead of a grid.
+      fixed: parameters held at values, by fitted or natural name (``{"E": 1.8172}``).
+      tied: parameters equal to another (``{"beta": "alpha"}``).
+      refine: how many of the best-scoring starts L-BFGS refines (default: the law's ``refine``, 16 for most).
       maxiter: L-BFGS iterations per start at most.
       gtol, atol: converged when ``max|grad| <= gtol * |objective| + atol`` (gradient in unconstrained space).
       throw: raise :class:`FitError` if the best start did not converge (default); with ``False`` return the
@@ -127,52 +149,46 @@ def fit(
 
     Returns:
       An immutable :class:`FitResult`.
+
+    Raises:
+      SchemaError: the data lack a column the law needs, or hold values of the wrong kind (every problem listed).
+      IdentifiabilityError: fewer distinct points than free parameters, or one value of an input the law needs.
+      FitError: no convergence (with ``throw=True``).
     """
-    law = get_law(law)
+    law = constrain(get_law(law), fixed=fixed, tied=tied)
     objective = Objective(loss=loss, delta=delta, residuals=residuals)
+    if grid not in GRIDS:
+        raise InputError(f"grid must be one of {GRIDS}, not {grid!r}")
     prep = prepare(law, data, weights)
+    check_identifiable(law, prep)
+    scale = DataScale.of({**{c: prep.table[c] for c in law.inputs}, **{k: np.asarray(v) for k, v in prep.x.items()}},
+                         np.asarray(prep.y), np.asarray(prep.w))
+    search = law.search
     if init is not None:
-        unknown = set(init) ^ set(law.param_names)
-        if unknown:
-            raise ValueError(f"init must give exactly the parameters {law.param_names}; mismatched: {sorted(unknown)}")
-        grid = law.pack(init)[None, :]
+        mismatched = set(init) ^ set(law.param_names)
+        if mismatched:
+            raise InputError(f"init must give exactly the parameters {law.param_names}; mismatched: "
+                             f"{sorted(mismatched)}")
+        starts, search, how = law.pack(init)[None, :], None, "init"
     else:
-        grid = _grid(law)
-    refine = int(min(law.refine if refine is None else refine, len(grid)))
-    out, steps = _fit_core(jnp.asarray(grid), prep.x, prep.y, prep.w, law=law, objective=objective, refine=refine,
-                           maxiter=int(maxiter), gtol=float(gtol), atol=float(atol))
+        starts, how = law.start_grid(scale, published=grid == "published"), grid
+    refine = int(min(law.refine if refine is None else refine, len(starts)))
+    x_search = None if search is None else search.features(prep.table)
+    out, steps = _fit_core(jnp.asarray(starts), prep.x, prep.y, prep.w, x_search, law=law, search=search,
+                           objective=objective,
+                           refine=refine, maxiter=int(maxiter), gtol=float(gtol), atol=float(atol))
     values = np.asarray(out.value)
     best = int(np.nanargmin(np.where(np.isfinite(values), values, np.inf)))
-    value = float(values[best])
     params = {k: float(v) for k, v in law.unpack(jnp.asarray(out.u[best])).items()}
-    same = np.isfinite(values) & (np.abs(values - value) <= 1e-6 * abs(value) + 1e-14)
-    n_at_best = int(np.sum(same & np.asarray(out.converged)))
-    grad_norm = float(out.grad_norm[best])
-    converged = bool(out.converged[best])
-    at_bound = tuple(p.name for p in law.params if p.bounded and p.near_bound(params[p.name]))
-
-    warnings = []
-    tol = float(_solve.tolerance(value, gtol, atol))
-    if not np.isfinite(value):
-        warnings.append("the objective is not finite at any start: check the data and the law's inputs")
-    elif not converged:
-        warnings.append(f"did not converge: gradient norm {grad_norm:.3g} > tolerance {tol:.3g} after "
-                        f"{int(steps[best])} iterations; try a larger maxiter, another start (init=), or check "
-                        "that the law suits the data")
-    if at_bound:
-        warnings.append(f"parameters at a bound: {', '.join(at_bound)} (the optimum may lie outside the bounds)")
-    if converged and refine > 1 and n_at_best < 2:
-        warnings.append(f"only {n_at_best} of {refine} refined starts reached the best optimum: it may be one of "
-                        "several local optima; consider more starts (refine=)")
+    diagnostics, warnings = diagnose(law, objective, prep, scale, out, best, steps, refine, gtol, atol)
+    settings = {**objective.to_dict(), "weights": None if weights is None else [float(v) for v in weights],
+                "grid": how, "grid_size": int(len(starts)), "refine": refine, "maxiter": int(maxiter),
+                "gtol": float(gtol), "atol": float(atol)}
     result = FitResult(
-        law=law.name, params=params, objective=value, converged=converged, grad_norm=grad_norm, grad_tol=tol,
-        n_refined=refine, n_at_best=n_at_best, at_bound=at_bound,
-        settings={**objective.to_dict(), "refine": refine, "grid_size": int(len(grid)), "maxiter": int(maxiter),
-                  "gtol": float(gtol), "atol": float(atol), "weighted": weights is not None,
-                  "iterations": int(steps[best])},
-        fingerprint=prep.fingerprint, n_points=int(len(prep.y)), n_runs=prep.n_runs,
+        law=law, params=params, settings=settings, diagnostics=diagnostics, fingerprint=prep.fingerprint,
+        runs=tuple(prep.table.run_ids), n_points=int(len(prep.y)), n_runs=prep.n_runs,
         input_ranges=prep.input_ranges, warnings=tuple(warnings),
     )
-    if throw and not converged:
+    if throw and not result.converged:
         raise FitError(f"fit of {law.name} did not converge.\n{result.report()}", result)
     return result

@@ -3,10 +3,12 @@
 Every quantity is computed at the fitted parameters and, when the result carries bootstrap draws, at every draw
 (vmapped), giving percentile intervals. A forecast beyond the fitted range says how far, in orders of magnitude.
 
-Compute-optimal allocation under C = 6 N D: the law's closed form when it has one (Chinchilla), otherwise a
-numerical minimum of L(N, C / (6N)) over log N (a dense grid, then Newton steps on log N), which serves any law
-of (N, D). The compute for a target loss inverts the optimal loss L*(C), which falls monotonically in C, by
-bisection in log C.
+Compute-optimal allocation under the law's declared compute model (C = 6 N D unless the law gives its own): the
+law's closed form when it has one (Chinchilla), otherwise a numerical minimum of L(N, D(N, C)) over log N (a dense
+grid, then Newton steps on log N), which serves any law that declares ``"allocation"``, with its fixed inputs (e.g.
+unique tokens U) held at given values. The compute for a target loss inverts the optimal loss L*(C), which falls
+monotonically in C, by bisection in log C; a target the law never reaches raises
+:class:`~scalinglaws.UnreachableTargetError`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._errors import InputError, UnreachableTargetError
 from ._law import Law
 from ._result import FitResult, _broadcast, percentile_interval
 
@@ -48,9 +51,23 @@ class Forecast:
     level: float
     warnings: tuple[str, ...] = ()
 
+    target: str = "loss"
+
     def to_dict(self) -> dict:
-        return {"inputs": {k: np.asarray(v).tolist() for k, v in self.inputs.items()},
+        return {"inputs": {k: np.asarray(v).tolist() for k, v in self.inputs.items()}, "target": self.target,
                 "prediction": self.prediction.to_dict(), "level": self.level, "warnings": list(self.warnings)}
+
+    def summary(self) -> str:
+        names = list(self.inputs)
+        band = self.prediction
+        lines = ["  ".join(f"{n:>11}" for n in names) + f"  {self.target:>11}  {100 * self.level:g}% interval"]
+        for i in range(len(np.atleast_1d(band.value))):
+            row = "  ".join(f"{np.atleast_1d(self.inputs[n])[i]:>11.4g}" for n in names)
+            row += f"  {np.atleast_1d(band.value)[i]:>11.5g}"
+            if np.isfinite(np.atleast_1d(band.lower)[i]):
+                row += f"  ({np.atleast_1d(band.lower)[i]:.5g}, {np.atleast_1d(band.upper)[i]:.5g})"
+            lines.append(row)
+        return "\n".join(lines + [f"warning: {w}" for w in self.warnings])
 
 
 @dataclass(frozen=True)
@@ -65,10 +82,13 @@ class Allocation:
     level: float
     method: str
     warnings: tuple[str, ...] = field(default=())
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    draws_reaching: float = float("nan")  # compute_for_target: the fraction of draws that reach the target
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k).to_dict() for k in ("compute", "N", "D", "tokens_per_param", "loss")}
-        return {**out, "level": self.level, "method": self.method, "warnings": list(self.warnings)}
+        return {**out, "level": self.level, "method": self.method, "warnings": list(self.warnings),
+                "fixed": dict(self.fixed), "draws_reaching": self.draws_reaching}
 
     def summary(self) -> str:
         def row(name, band, fmt):
@@ -78,16 +98,20 @@ class Allocation:
             return s
 
         lines = [f"Compute-optimal allocation ({self.method}; {100 * self.level:g}% bootstrap interval)"]
+        lines += [f"  {k + ' (fixed)':<18}{v:>12.4g}" for k, v in self.fixed.items()]
         lines += [row("compute C", self.compute, ".4g"), row("parameters N*", self.N, ".4g"),
                   row("tokens D*", self.D, ".4g"), row("tokens/param", self.tokens_per_param, ".4g"),
                   row("loss", self.loss, ".5g")]
+        if np.isfinite(self.draws_reaching) and self.draws_reaching < 1:
+            lines.append(f"  {100 * self.draws_reaching:.1f}% of the bootstrap draws reach the target; the interval "
+                         "is over those")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
 
 def _param_sets(result: FitResult):
     """Fitted parameters (P,) and, if any, bootstrap draws (B, P) as dicts of jnp arrays."""
-    law = result.law_obj
+    law = result.law
     fitted = {k: jnp.asarray(v) for k, v in result.params.items()}
     draws = None
     if result.draws is not None:
@@ -149,26 +173,34 @@ def extrapolation_warnings(result: FitResult, inputs: Mapping[str, np.ndarray]) 
 
 def forecast(result: FitResult, inputs: Mapping[str, object], *, level: float = 0.9) -> Forecast:
     """Predict the law at ``inputs`` (columns by name, broadcast together) with a bootstrap band."""
-    law = result.law_obj
+    law = result.law
     missing = [c for c in law.inputs if c not in inputs]
     if missing:
-        raise ValueError(f"law {law.name} needs inputs {list(law.inputs)}; missing: {missing}")
+        raise InputError(f"law {law.name} needs inputs {list(law.inputs)}; missing: {missing}")
+    if law.series:
+        raise InputError(f"law {law.name} predicts curves under a per-run {', '.join(law.series)} series: use "
+                         "scalinglaws.curves.predict_curve")
     columns = _broadcast({k: inputs[k] for k in inputs})
     band = predict_band(result, law.features(columns), level)
-    return Forecast(columns, band, level, extrapolation_warnings(result, columns))
+    return Forecast(columns, band, level, extrapolation_warnings(result, columns), law.target)
 
 
-def _optimum(law: Law, p, log_c):
-    """(N*, D*, loss) at compute exp(log_c) for parameters p: closed form, or numerical along C = 6ND."""
-    if law.compute_optimal is not None:
+def _optimum(law: Law, p, log_c, fixed):
+    """(N*, D*, loss) at compute exp(log_c) for parameters p: closed form, or numerical along the compute model."""
+    if law.compute_optimal is not None and not fixed:
         n, d = law.compute_optimal(p, jnp.exp(log_c))
         return n, d, law.predict(p, {"N": n, "D": d})
-    log_nd = log_c - jnp.log(6.0)
+    c = jnp.exp(log_c)
+
+    def inputs(log_n):
+        n = jnp.exp(log_n)
+        return {"N": n, "D": law.compute.tokens(n, c, fixed), **fixed}
 
     def log_loss(log_n):
-        return law.log_prediction(p, {"N": jnp.exp(log_n), "D": jnp.exp(log_nd - log_n)})
+        return law.log_prediction(p, inputs(log_n))
 
-    # N between 1e-3 of sqrt(C/6) ... and its square: wide enough for any sane allocation
+    # N between (C/6)^0.05 and (C/6)^0.95: wide enough for any sane allocation
+    log_nd = log_c - jnp.log(6.0)
     grid = jnp.linspace(0.05, 0.95, 513) * log_nd
     values = jax.vmap(log_loss)(grid)
     log_n = grid[jnp.argmin(jnp.where(jnp.isfinite(values), values, jnp.inf))]
@@ -180,64 +212,81 @@ def _optimum(law: Law, p, log_c):
         return ln + jnp.clip(step, -spacing, spacing)
 
     log_n = jax.lax.fori_loop(0, 30, newton, log_n)
-    n = jnp.exp(log_n)
-    d = jnp.exp(log_nd - log_n)
-    return n, d, law.predict(p, {"N": n, "D": d})
+    x = inputs(log_n)
+    return x["N"], x["D"], law.predict(p, x)
 
 
-def _require_nd(law: Law):
-    if set(law.inputs) != {"N", "D"}:
-        raise ValueError(f"compute-optimal allocation needs a law of (N, D); {law.name} takes {list(law.inputs)}")
+def _require(law: Law, what: str, fixed: Mapping[str, float]):
+    if not law.can(what):
+        raise InputError(f"law {law.name} does not declare {what!r} forecasts; it declares: "
+                         f"{', '.join(law.forecasts)}")
+    missing = [k for k in law.fixed_inputs if k not in fixed]
+    unknown = [k for k in fixed if k not in law.fixed_inputs]
+    if missing or unknown:
+        raise InputError(f"law {law.name} holds {list(law.fixed_inputs) or 'no inputs'} fixed in an allocation"
+                         + (f"; give {missing} (fixed=...)" if missing else "")
+                         + (f"; it has no fixed input {unknown}" if unknown else ""))
 
 
 @partial(jax.jit, static_argnames=("law",))
-def _allocation(p, log_c, *, law):
-    n, d, loss = _optimum(law, p, log_c)
+def _allocation(p, log_c, fixed, *, law):
+    n, d, loss = _optimum(law, p, log_c, fixed)
     return {"compute": jnp.exp(log_c), "N": n, "D": d, "tokens_per_param": d / n, "loss": loss}
 
 
-def _allocate(result, log_c_fn, level):
+def _allocate(result, log_c_fn, level, fixed):
     law, fitted, draws = _param_sets(result)
-    _require_nd(law)
+    fixed_j = {k: jnp.asarray(float(v)) for k, v in fixed.items()}
 
     def quantities(p):
-        return _allocation(p, log_c_fn(p), law=law)
+        return _allocation(p, log_c_fn(p), fixed_j, law=law)
 
     value = {k: np.asarray(v) for k, v in quantities(fitted).items()}
+    reaching = float("nan")
     if draws is not None:
         samples = {k: np.asarray(v) for k, v in jax.vmap(quantities)(draws).items()}
         bands = {k: Band(value[k], *percentile_interval(samples[k], level)) for k in value}
+        reaching = float(np.mean(np.isfinite(samples["compute"])))
     else:
         bands = {k: Band(value[k], np.nan, np.nan) for k in value}
-    method = "closed form" if law.compute_optimal is not None else "numerical minimum along C = 6ND"
-    warnings = extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"])})
-    return Allocation(level=level, method=method, warnings=warnings, **bands)
+    closed = law.compute_optimal is not None and not fixed
+    method = "closed form" if closed else f"numerical minimum along {law.compute.name}"
+    warnings = extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"]),
+                                               **{k: np.atleast_1d(v) for k, v in fixed.items()}})
+    return Allocation(level=level, method=method, warnings=warnings, fixed=dict(fixed), draws_reaching=reaching,
+                      **bands)
 
 
-
-def compute_optimal(result: FitResult, compute: float, *, level: float = 0.9) -> Allocation:
-    """N*, D*, tokens per parameter and loss minimising the law at compute ``compute`` (FLOP, C = 6ND)."""
+def compute_optimal(result: FitResult, compute: float, *, fixed: Mapping[str, float] | None = None,
+                    level: float = 0.9) -> Allocation:
+    """N*, D*, tokens per parameter and loss minimising the law at compute ``compute`` (FLOP, under the law's
+    compute model), with the law's fixed inputs (e.g. ``fixed={"U": 1e11}``) held at the given values."""
+    fixed = dict(fixed or {})
+    _require(result.law, "allocation", fixed)
     if not compute > 0:
-        raise ValueError(f"compute must be positive, not {compute}")
+        raise InputError(f"compute must be positive, not {compute}")
     log_c = float(np.log(compute))
-    return _allocate(result, lambda p: jnp.asarray(log_c), level)
+    return _allocate(result, lambda p: jnp.asarray(log_c), level, fixed)
 
 
-def compute_for_target(result: FitResult, target: float, *, level: float = 0.9) -> Allocation:
+def compute_for_target(result: FitResult, target: float, *, fixed: Mapping[str, float] | None = None,
+                       level: float = 0.9) -> Allocation:
     """The least compute (and its N*, D*) whose compute-optimal loss reaches ``target``.
 
-    A target at or below what the law can reach (e.g. Chinchilla's E) has no answer: the fitted value is NaN and a
-    warning says so; draws that cannot reach it are left out of the interval.
+    Raises :class:`UnreachableTargetError` when the fitted law never reaches the target (e.g. at or below
+    Chinchilla's E). Draws that cannot reach it are left out of the interval; ``draws_reaching`` says how many did.
     """
-    law = result.law_obj
-    _require_nd(law)
+    law = result.law
+    fixed = dict(fixed or {})
+    _require(law, "target", fixed)
     if not target > 0:
-        raise ValueError(f"target loss must be positive, not {target}")
+        raise InputError(f"target loss must be positive, not {target}")
     log_target = float(np.log(target))
+    fixed_j = {k: jnp.asarray(float(v)) for k, v in fixed.items()}
 
     def log_c_for(p):
         def too_high(log_c):
-            return jnp.log(_optimum(law, p, log_c)[2]) > log_target
+            return jnp.log(_optimum(law, p, log_c, fixed_j)[2]) > log_target
 
         def bisect(_, bounds):
             lo, hi = bounds
@@ -249,9 +298,11 @@ def compute_for_target(result: FitResult, target: float, *, level: float = 0.9) 
         reachable = ~too_high(jnp.asarray(_LOG_C_RANGE[1]))
         return jnp.where(reachable, hi, jnp.nan)
 
-    allocation = _allocate(result, log_c_for, level)
-    if np.isfinite(allocation.compute.value):
-        return allocation
-    why = (f"a loss of {target:g} is not reached below C = 1e40 FLOP at the fitted parameters (the law's floor lies "
-           "at or above it)")
-    return dataclasses.replace(allocation, warnings=(why, *allocation.warnings))
+    allocation = _allocate(result, log_c_for, level, fixed)
+    if not np.isfinite(allocation.compute.value):
+        floor = float(allocation.loss.value) if np.isfinite(allocation.loss.value) else float("nan")
+        raise UnreachableTargetError(
+            f"a {law.target} of {target:g} is not reached below C = 1e40 FLOP at the fitted parameters (the law's "
+            f"floor lies at or above it{f'; at 1e40 FLOP it predicts {floor:.5g}' if np.isfinite(floor) else ''}): "
+            "choose a higher target")
+    return allocation

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._errors import InputError
 from ._schema import RunTable
 
 __all__ = ["IsoflopResult", "isoflop"]
@@ -64,7 +65,7 @@ def isoflop(table: RunTable, *, window: int = 2) -> IsoflopResult:
     """Approach 2 on a table with columns C (the budget of each run), N and loss."""
     missing = [c for c in ("C", "N", "loss") if c not in table]
     if missing:
-        raise ValueError(f"isoflop needs columns C, N and loss; missing: {missing}")
+        raise InputError(f"isoflop needs columns C, N and loss; missing: {missing}")
     budgets, n_opt, loss_opt, skipped = [], [], [], []
     for c in np.unique(table["C"]):
         rows = table["C"] == c
@@ -84,7 +85,7 @@ def isoflop(table: RunTable, *, window: int = 2) -> IsoflopResult:
         n_opt.append(np.exp(vertex))
         loss_opt.append(c0 - c1 * c1 / (4.0 * c2))
     if len(budgets) < 2:
-        raise ValueError("isoflop needs at least two budgets with an interior minimum; " + "; ".join(skipped))
+        raise InputError("isoflop needs at least two budgets with an interior minimum; " + "; ".join(skipped))
     budgets, n_opt = np.array(budgets), np.array(n_opt)
     d_opt = budgets / (6.0 * n_opt)
     a, ka, r2 = _line(np.log(budgets), np.log(n_opt))

@@ -13,14 +13,14 @@ Spec keys: ``data`` (a folder of per-run CSVs), ``schedules`` (run -> schedule s
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import jax.numpy as jnp
 import numpy as np
 
 from . import schedules as sched
-from ._curves import evaluate_curves
+from ._errors import InputError
+from .curves import evaluate_curves
 from ._fit import fit, prepare
 from ._io import read_runs
 from ._objective import Objective
@@ -32,12 +32,12 @@ _METRICS = ("r2", "mae", "rmse")
 def _subset(table, runs):
     missing = sorted(set(runs) - set(table.run_ids))
     if missing:
-        raise ValueError(f"runs {missing} are not in {table.source}")
+        raise InputError(f"runs {missing} are not in {table.source}")
     return table.select(np.isin(table.runs, list(runs)))
 
 
 def _objective(result, table):
-    law = result.law_obj
+    law = result.law
     prep = prepare(law, table)
     return float(Objective().value(law, jnp.asarray(law.pack(result.params)), prep.x, prep.y, prep.w))
 
@@ -65,10 +65,10 @@ def run_lr_schedules(spec: dict, root: Path):
     refit = fit(mpl_spec.get("law", "multipower"), train, init=published.params)
     scores = {}
     for label, result in (("published", published), ("refit", refit)):
-        scores[label] = evaluate_curves(dataclasses.replace(result, law=exact), table)
+        scores[label] = evaluate_curves(result.with_law(exact), table)
         for m in _METRICS:
             values[f"multipower:{label}:{m}"] = float(np.mean([scores[label][r][m] for r in mpl_spec["test"]]))
-        values[f"multipower:{label}:train_objective"] = _objective(dataclasses.replace(result, law=exact), train)
+        values[f"multipower:{label}:train_objective"] = _objective(result.with_law(exact), train)
     details["multipower"] = {"refit": refit.to_dict(), "scores": scores}
 
     text = ["", "Per curve (relative errors in %; Tissue fitted on " + " + ".join(tissue_spec["train"])

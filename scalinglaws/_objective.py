@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import jax.numpy as jnp
 
+from ._errors import InputError
+
 __all__ = ["Objective"]
 
 LOSSES = ("huber", "squared")
@@ -39,7 +41,7 @@ class Objective:
         if not (self.delta > 0):
             problems.append(f"delta must be positive, not {self.delta!r}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InputError("; ".join(problems))
         object.__setattr__(self, "delta", float(self.delta))
 
     def to_dict(self) -> dict:

@@ -28,6 +28,8 @@ import numpy as np
 
 __all__ = ["Param"]
 
+ROLES = ("", "exponent", "scale")
+
 
 def _softplus_inverse(y):
     # log(expm1(y)) overflows for large y; for y > 30 softplus(y) == y to double precision.
@@ -46,6 +48,10 @@ class Param:
       doc: one line saying what the parameter is.
       log: with a finite lower bound and no upper one, use ``lower + exp(u)`` rather than softplus, so that a
         parameter spanning decades (B ~ 400 beside alpha ~ 0.5) is searched on a log scale.
+      log_of: the fitted value is the logarithm of a published ("natural") parameter of this name (``a`` is
+        ``log A``): reports show ``A = exp(a)``, and ``fixed={"A": ...}`` fixes ``a``.
+      role: ``"exponent"``, ``"scale"`` (a constant or an amplitude in the target's units) or ``""``; used to
+        flag degenerate fits (an exponent at 0, a scale collapsed to nothing).
     """
 
     name: str
@@ -54,6 +60,8 @@ class Param:
     upper: float = math.inf
     doc: str = ""
     log: bool = False
+    log_of: str | None = None
+    role: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "grid", tuple(float(g) for g in self.grid))
@@ -63,6 +71,8 @@ class Param:
             raise ValueError(f"parameter {self.name}: lower bound {self.lower} is not below upper {self.upper}")
         if self.log and not (math.isfinite(self.lower) and not math.isfinite(self.upper)):
             raise ValueError(f"parameter {self.name}: log=True needs a finite lower bound and no upper bound")
+        if self.role not in ROLES:
+            raise ValueError(f"parameter {self.name}: role must be one of {ROLES}, not {self.role!r}")
         if not self.grid:
             raise ValueError(f"parameter {self.name}: the start grid is empty")
         outside = [g for g in self.grid if not self.lower < g < self.upper]
@@ -71,6 +81,17 @@ class Param:
                 f"parameter {self.name}: start values {outside} are not strictly inside the bounds "
                 f"({self.lower}, {self.upper}); bounds are open"
             )
+
+    @property
+    def natural_name(self) -> str:
+        return self.log_of or self.name
+
+    def natural_value(self, value):
+        """Fitted value -> published parameterisation (``exp`` for a ``log_of`` parameter)."""
+        return jnp.exp(value) if self.log_of else value
+
+    def from_natural_value(self, value):
+        return np.log(value) if self.log_of else np.asarray(value, dtype=float)
 
     @property
     def bounded(self) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from ._version import __version__
+from ._errors import InputError
 from ._bootstrap import bootstrap
 from ._fit import fit
 from ._forecast import compute_optimal
@@ -84,7 +85,7 @@ def _judge(spec: dict, ours: float) -> tuple[str, bool]:
     if "sig_digits" in spec:
         k = spec["sig_digits"]
         return f"equal to {k} digits", float(f"{ours:.{k}g}") == float(f"{pub:.{k}g}")
-    raise ValueError(f"check {spec.get('quantity')!r} has no rule (abs_tol, rel_tol, at_most, at_least, decimals or sig_digits)")
+    raise InputError(f"check {spec.get('quantity')!r} has no rule (abs_tol, rel_tol, at_most, at_least, decimals or sig_digits)")
 
 
 def _table(spec: dict, root: Path):
@@ -140,13 +141,13 @@ def reproduce(path, *, write: bool = False) -> Reproduction:
     spec = read_json(root / "spec.json")
     expected = read_json(root / "expected.json")
     if spec.get("kind") not in RUNNERS:
-        raise ValueError(f"{root}/spec.json: kind must be one of {sorted(RUNNERS)}, not {spec.get('kind')!r}")
+        raise InputError(f"{root}/spec.json: kind must be one of {sorted(RUNNERS)}, not {spec.get('kind')!r}")
     values, details, *text = RUNNERS[spec["kind"]](spec, root)
     checks = []
     for item in expected["checks"]:
         q = item["quantity"]
         if q not in values:
-            raise ValueError(f"{root}/expected.json checks {q!r}, which the run does not produce: {sorted(values)}")
+            raise InputError(f"{root}/expected.json checks {q!r}, which the run does not produce: {sorted(values)}")
         ours = float(values[q])
         if "at_most_quantity" in item:  # compared with another value of the same run, not a printed number
             item = {**item, "published": float(values[item["at_most_quantity"]])}

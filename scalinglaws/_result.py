@@ -11,7 +11,10 @@ from typing import Callable, Mapping
 import jax.numpy as jnp
 import numpy as np
 
-from .laws import get_law
+from ._errors import InputError
+from ._law import Law, law_reference
+from ._objective import Objective
+from .laws import get_law, law_from_reference
 
 __all__ = ["FitResult", "preset"]
 
@@ -27,35 +30,28 @@ class FitResult:
     """A fitted (or preset) law.
 
     Attributes:
-      law: registry name of the law.
+      law: the :class:`Law` (a registered law's name is accepted and looked up).
       params: fitted parameters in the law's fitting parameterisation (e.g. Chinchilla's a, b, e, alpha, beta).
-      objective: the objective's value at ``params``.
-      converged: whether the gradient test passed (``grad_norm <= grad_tol``).
-      grad_norm: max-abs gradient of the objective in unconstrained space at ``params``.
-      grad_tol: the tolerance it was held to (``gtol * max(|objective|, f_floor)``).
-      n_refined: starts refined locally; n_at_best: how many of them reached the best optimum.
-      at_bound: parameters sitting at a bound.
-      settings: objective and solver settings.
-      fingerprint: sha256 prefix of the data the fit saw.
+      settings: what the user chose: the objective (``loss``, ``delta``, ``residuals``), the per-run ``weights``
+        (None for all 1), the start grid (``grid``), and the solver's options; :func:`bootstrap` refits with these.
+      diagnostics: what happened: ``objective`` (its value), ``converged`` (the gradient test), ``grad_norm``,
+        ``grad_tol``, ``iterations``, ``grid_size``, ``n_refined``, ``n_at_best`` (refined starts that reached the
+        best optimum), ``at_bound``, ``unresolved`` (parameters the curvature at the optimum cannot resolve).
+      fingerprint: sha256 prefix of the data the fit saw; ``runs``: its run ids, in order.
       n_points, n_runs: rows and runs fitted.
       input_ranges: fitted range of each input column, for extrapolation warnings.
-      warnings: what a reader should know (non-convergence, bounds, disagreeing starts).
-      draws: bootstrap refits, shape (B, P), fitting parameterisation; None before :func:`bootstrap`.
+      warnings: what a reader should know (non-convergence, bounds, degenerate parameters, disagreeing starts).
+      draws: bootstrap refits, shape (B, P), parameter values; None before :func:`bootstrap`.
       bootstrap_info: resampling settings and diagnostics.
       source: ``"fit"`` or ``"preset:NAME"``.
     """
 
-    law: str
+    law: Law
     params: Mapping[str, float]
-    objective: float = float("nan")
-    converged: bool = True
-    grad_norm: float = float("nan")
-    grad_tol: float = float("nan")
-    n_refined: int = 0
-    n_at_best: int = 0
-    at_bound: tuple[str, ...] = ()
     settings: Mapping = field(default_factory=dict)
+    diagnostics: Mapping = field(default_factory=dict)
     fingerprint: str = ""
+    runs: tuple[str, ...] = ()
     n_points: int = 0
     n_runs: int = 0
     input_ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
@@ -65,35 +61,79 @@ class FitResult:
     source: str = "fit"
 
     def __post_init__(self):
+        object.__setattr__(self, "law", get_law(self.law))
         object.__setattr__(self, "params", {k: float(v) for k, v in self.params.items()})
+        if set(self.params) != set(self.law.param_names):
+            raise ValueError(f"parameters {sorted(self.params)} do not match law {self.law.name}: "
+                             f"{self.law.param_names}")
+        object.__setattr__(self, "runs", tuple(str(r) for r in self.runs))
         if self.draws is not None:
             object.__setattr__(self, "draws", _ro(self.draws))
 
-    # -- parameters ---------------------------------------------------------------------------------------------
+    # -- what happened ------------------------------------------------------------------------------------------
     @property
-    def law_obj(self):
-        return get_law(self.law)
+    def objective(self) -> float:
+        """The objective's value at ``params`` (NaN for a preset)."""
+        return float(self.diagnostics.get("objective", float("nan")))
 
+    @property
+    def converged(self) -> bool:
+        return bool(self.diagnostics.get("converged", True))
+
+    @property
+    def grad_norm(self) -> float:
+        return float(self.diagnostics.get("grad_norm", float("nan")))
+
+    @property
+    def grad_tol(self) -> float:
+        return float(self.diagnostics.get("grad_tol", float("nan")))
+
+    @property
+    def n_refined(self) -> int:
+        return int(self.diagnostics.get("n_refined", 0))
+
+    @property
+    def n_at_best(self) -> int:
+        return int(self.diagnostics.get("n_at_best", 0))
+
+    @property
+    def at_bound(self) -> tuple[str, ...]:
+        return tuple(self.diagnostics.get("at_bound", ()))
+
+    # -- what was chosen ----------------------------------------------------------------------------------------
+    @property
+    def objective_spec(self) -> Objective:
+        """The :class:`Objective` the fit minimised."""
+        s = self.settings
+        return Objective(loss=s.get("loss", "huber"), delta=s.get("delta", 1e-3), residuals=s.get("residuals", "log"))
+
+    @property
+    def weights(self) -> np.ndarray | None:
+        """The per-run weights the fit used (aligned with ``runs``), or None for all 1."""
+        w = self.settings.get("weights")
+        return None if w is None else np.asarray(w, dtype=float)
+
+    # -- parameters ---------------------------------------------------------------------------------------------
     @property
     def natural(self) -> dict[str, float]:
         """Parameters in the law's published parameterisation (Chinchilla: A, B, E, alpha, beta)."""
-        return {k: float(v) for k, v in self.law_obj.natural(self.params).items()}
+        return {k: float(v) for k, v in self.law.natural(self.params).items()}
 
     def fitted_draws(self) -> dict[str, np.ndarray]:
         """Bootstrap draws of the fitted parameters by name (arrays of shape (B,)), ready for ``law.predict``."""
         self._need_draws()
-        return {name: self.draws[:, i] for i, name in enumerate(self.law_obj.param_names)}
+        return {name: self.draws[:, i] for i, name in enumerate(self.law.param_names)}
 
     def draws_dict(self) -> dict[str, np.ndarray]:
         """Bootstrap draws by name, fitted and natural names both (arrays of shape (B,))."""
-        law = self.law_obj
+        law = self.law
         fitted = self.fitted_draws()
         natural = {k: np.asarray(v) for k, v in law.natural({k: jnp.asarray(v) for k, v in fitted.items()}).items()}
         return {**fitted, **natural}
 
     def _need_draws(self):
         if self.draws is None:
-            raise ValueError("this result has no bootstrap draws; run scalinglaws.bootstrap(result, data) first")
+            raise InputError("this result has no bootstrap draws; run scalinglaws.bootstrap(result, data) first")
 
     def stderr(self, name: str) -> float:
         """Bootstrap standard deviation of a parameter (fitted or natural name)."""
@@ -116,8 +156,17 @@ class FitResult:
     def _draw(self, name):
         draws = self.draws_dict()
         if name not in draws:
-            raise KeyError(f"no parameter {name!r}; known: {', '.join(draws)}")
+            raise InputError(f"no parameter {name!r}; known: {', '.join(draws)}")
         return draws[name]
+
+    def with_law(self, law) -> "FitResult":
+        """The same parameters evaluated under another law of the same parameters (e.g. the exact Multi-Power sum
+        instead of the block-merged one): a preset-like result, without draws or diagnostics of its own."""
+        law = get_law(law)
+        if law.param_names != self.law.param_names:
+            raise ValueError(f"law {law.name} has parameters {law.param_names}, not {self.law.param_names}")
+        return FitResult(law=law, params=self.params, settings={"citation": f"parameters of {self.law.name}"},
+                         source=f"preset:{self.source}:{self.law.name}")
 
     def without_draws(self) -> "FitResult":
         return dataclasses.replace(self, draws=None, bootstrap_info=None)
@@ -126,36 +175,36 @@ class FitResult:
     def predict(self, inputs) -> np.ndarray:
         """The law at the fitted parameters for input columns (e.g. ``{"N": 7e10, "D": 1.4e12}``), or for the
         rows of a :class:`RunTable` (which the LR-schedule laws need, for its per-run schedules)."""
-        law = self.law_obj
-        columns = inputs if hasattr(inputs, "schedules") else _broadcast(inputs)
+        law = self.law
+        columns = inputs if hasattr(inputs, "series") else _broadcast(inputs)
         return np.asarray(law.predict({k: jnp.asarray(v) for k, v in self.params.items()}, law.features(columns)))
 
     # -- serialisation --------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        out = dataclasses.asdict(self)
-        out["at_bound"] = list(self.at_bound)
-        out["warnings"] = list(self.warnings)
-        out["input_ranges"] = {k: list(v) for k, v in self.input_ranges.items()}
-        out["natural"] = self.natural
-        out["draws"] = None if self.draws is None else self.draws.tolist()
-        return out
+        """A JSON-ready dict; the law is stored by name (and by its factory spec when it has one)."""
+        return {
+            "law": self.law.name, "law_ref": law_reference(self.law), "params": dict(self.params),
+            "natural": self.natural, "settings": _plain(self.settings), "diagnostics": _plain(self.diagnostics),
+            "fingerprint": self.fingerprint, "runs": list(self.runs), "n_points": self.n_points,
+            "n_runs": self.n_runs, "input_ranges": {k: list(v) for k, v in self.input_ranges.items()},
+            "warnings": list(self.warnings), "draws": None if self.draws is None else self.draws.tolist(),
+            "bootstrap_info": _plain(self.bootstrap_info), "source": self.source,
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "FitResult":
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(d) - names - {"natural"}
+        unknown = set(d) - names - {"natural", "law_ref"}
         if unknown or "law" not in d or "params" not in d:
             raise ValueError(f"not a FitResult: unknown keys {sorted(unknown)}" if unknown else
                              "not a FitResult: it needs at least 'law' and 'params'")
         kw = {k: v for k, v in d.items() if k in names}
-        kw["at_bound"] = tuple(kw.get("at_bound", ()))
+        kw["law"] = law_from_reference(d.get("law_ref") or d["law"])
         kw["warnings"] = tuple(kw.get("warnings", ()))
+        kw["runs"] = tuple(kw.get("runs", ()))
         kw["input_ranges"] = {k: tuple(v) for k, v in kw.get("input_ranges", {}).items()}
         if kw.get("draws") is not None:
             kw["draws"] = np.asarray(kw["draws"], dtype=float)
-        law = get_law(kw["law"])
-        if set(kw["params"]) != set(law.param_names):
-            raise ValueError(f"parameters {sorted(kw['params'])} do not match law {law.name}: {law.param_names}")
         return cls(**kw)
 
     def to_json(self) -> str:
@@ -182,6 +231,19 @@ def percentile_interval(samples, level: float, axis=None):
     return (float(lo), float(hi)) if axis is None else (lo, hi)
 
 
+def _plain(value):
+    """Mappings, tuples and NumPy values as plain JSON types."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 def _broadcast(inputs: Mapping[str, object]) -> dict[str, np.ndarray]:
     arrays = np.broadcast_arrays(*[np.asarray(v, dtype=float) for v in inputs.values()])
     return {k: np.atleast_1d(a) for k, a in zip(inputs, arrays)}
@@ -196,8 +258,7 @@ def preset(law, name: str) -> FitResult:
     law = get_law(law)
     if name not in law.presets:
         known = ", ".join(law.presets) or "none"
-        raise KeyError(f"law {law.name} has no preset {name!r}; presets: {known}")
+        raise InputError(f"law {law.name} has no preset {name!r}; presets: {known}")
     entry = law.presets[name]
     params = {k: float(v) for k, v in law.from_natural(entry["natural"]).items()}
-    return FitResult(law=law.name, params=params, source=f"preset:{name}",
-                     settings={"citation": entry["citation"]}, warnings=())
+    return FitResult(law=law, params=params, source=f"preset:{name}", settings={"citation": entry["citation"]})

@@ -14,7 +14,20 @@ C        training compute, FLOP                                     flops, compu
 step     optimiser step (loss curves)                               steps, iteration, iter
 lr       learning rate at that step                                 learning_rate
 loss     the loss the laws predict                                  train_loss, final_loss
+U        unique tokens (data-constrained laws)                      unique_tokens, unique
+N_avg    average parameter count over training (sparse runs)        n_avg, avg_params, average_params
+bs       batch size in sequences                                    batch_size
+bs_tokens batch size in tokens                                      batch_tokens, tokens_per_batch
+bleu     BLEU score                                                 bleu_score
+accuracy accuracy in [0, 1]                                         acc
+error    error rate in [0, 1]                                       err, error_rate
+pass_rate pass rate in [0, 1]                                       pass_at_1, passrate
+k        samples drawn (repeated sampling)                          num_samples, n_samples
 =======  =========================================================  ==========================================
+
+Each column has a *kind*, checked on reading: ``positive`` (N, D, C, loss, U, N_avg, bs, bs_tokens, bleu),
+``non_negative`` (step, lr), ``fraction`` in [0, 1] (accuracy, error, pass_rate) and ``count`` (k: whole numbers
+>= 0). A law declares the kinds of any other column it reads (:attr:`Law.column_kinds`), checked by the fitter.
 
 Any other numeric column is kept as a metric (e.g. benchmark scores), any other text column as a label (used to
 select subsets, e.g. a configuration). If ``D`` is absent it is derived as ``C / (6 N)``; if ``C`` is absent it is
@@ -26,6 +39,7 @@ This is the only module that touches pandas.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -35,7 +49,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["SchemaError", "RunTable", "validate", "table_from_csv", "table_from_columns", "concat_tables"]
+__all__ = ["SchemaError", "RunTable", "validate", "table_from_csv", "table_from_columns", "concat_tables",
+           "check_kinds", "COLUMN_KINDS", "KINDS"]
 
 ALIASES: dict[str, tuple[str, ...]] = {
     "run": ("run", "run_id", "run_name", "name", "id", "model"),
@@ -45,11 +60,26 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "step": ("step", "steps", "iteration", "iter"),
     "lr": ("lr", "learning_rate"),
     "loss": ("loss", "train_loss", "final_loss"),
+    "U": ("u", "unique_tokens", "unique"),
+    "N_avg": ("n_avg", "avg_params", "average_params"),
+    "bs": ("bs", "batch_size"),
+    "bs_tokens": ("bs_tokens", "batch_tokens", "tokens_per_batch"),
+    "bleu": ("bleu", "bleu_score"),
+    "accuracy": ("accuracy", "acc"),
+    "error": ("error", "err", "error_rate"),
+    "pass_rate": ("pass_rate", "pass_at_1", "passrate"),
+    "k": ("k", "num_samples", "n_samples"),
 }
 ALIASES_LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
-NUMERIC = ("N", "D", "C", "step", "lr", "loss")
-POSITIVE = ("N", "D", "C", "loss")
-NON_NEGATIVE = ("step", "lr")
+KINDS = ("positive", "non_negative", "fraction", "count")
+COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys(("N", "D", "C", "loss", "U", "N_avg", "bs", "bs_tokens", "bleu"), "positive"),
+    **dict.fromkeys(("step", "lr"), "non_negative"),
+    **dict.fromkeys(("accuracy", "error", "pass_rate"), "fraction"),
+    "k": "count",
+}
+NUMERIC = tuple(COLUMN_KINDS)
+SERIES_KINDS = {"lr": "non_negative", "sparsity": "fraction"}
 _MAX_ROWS_SHOWN = 8
 
 
@@ -76,39 +106,66 @@ class RunTable:
     notes: tuple[str, ...] = ()
     source: str = ""
     labels: tuple[str, ...] = field(default=())
-    schedules: Mapping[str, np.ndarray] = field(default_factory=dict)
+    series: Mapping[str, Mapping[str, np.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self):
-        for a in (*self.columns.values(), self.runs, *self.schedules.values()):
+        for a in (*self.columns.values(), self.runs, *(v for s in self.series.values() for v in s.values())):
             a.flags.writeable = False
 
-    def with_schedules(self, schedules: Mapping[str, Sequence[float]]) -> "RunTable":
-        """This table with a per-step LR schedule (``eta[0..T-1]``) for each run, as the LR-schedule laws need.
+    @property
+    def schedules(self) -> Mapping[str, np.ndarray]:
+        """The per-step LR schedule of each run (the series ``"lr"``), empty when none is attached."""
+        return self.series.get("lr", {})
 
-        Every run needs one, finite and non-negative, long enough to cover the run's last logged step.
+    def with_series(self, name: str, per_run: Mapping[str, Sequence[float]], *, kind: str | None = None
+                    ) -> "RunTable":
+        """This table with a per-step series (``values[0..T-1]``, indexed by ``step``) for each run: an LR schedule
+        (``"lr"``), a sparsity schedule (``"sparsity"``), or any other.
+
+        Every run needs one, 1-D and finite, of its kind (``non_negative`` for lr, ``fraction`` for sparsity, or
+        ``kind``), long enough to cover the run's last logged step. Every problem is reported at once.
         """
+        kind = kind or SERIES_KINDS.get(name, "finite")
         problems, checked = [], {}
         steps = self.columns.get("step")
         for run in self.run_ids:
-            if run not in schedules:
-                problems.append(f"run {run!r}: no schedule given")
+            if run not in per_run:
+                problems.append(f"run {run!r}: no {name} series given")
                 continue
-            eta = np.array(schedules[run], dtype=float)
-            if eta.ndim != 1 or not np.all(np.isfinite(eta)) or np.any(eta < 0):
-                problems.append(f"run {run!r}: the schedule must be a 1-D array of finite, non-negative LRs")
+            values = np.array(per_run[run], dtype=float)
+            bad = _kind_problem(values, kind) if values.ndim == 1 else "is not 1-D"
+            if bad or not np.all(np.isfinite(values)):
+                problems.append(f"run {run!r}: the {name} series must be a 1-D array of finite values "
+                                f"({kind}); it {bad or 'has NaN or inf'}")
                 continue
             if steps is not None:
                 last = int(np.max(steps[self.runs == run]))
-                if last >= len(eta):
-                    problems.append(f"run {run!r}: logged up to step {last} but the schedule has {len(eta)} steps")
-            checked[run] = eta
+                if last >= len(values):
+                    problems.append(f"run {run!r}: logged up to step {last} but the {name} series has "
+                                    f"{len(values)} steps")
+            checked[run] = values
         if steps is None:
-            problems.append("schedules need a 'step' column")
+            problems.append(f"a {name} series needs a 'step' column")
         elif np.any(steps != np.round(steps)):
-            problems.append("column 'step' must hold whole numbers to index a per-step schedule")
+            problems.append(f"column 'step' must hold whole numbers to index a per-step {name} series")
         if problems:
             raise SchemaError(problems, self.source)
-        return RunTable(self.columns, self.runs, self.notes, self.source, self.labels, checked)
+        return dataclasses.replace(self, series={**self.series, name: checked})
+
+    def with_schedules(self, schedules: Mapping[str, Sequence[float]]) -> "RunTable":
+        """This table with a per-step LR schedule (``eta[0..T-1]``) for each run, as the LR-schedule laws need:
+        the series ``"lr"`` (see :meth:`with_series`)."""
+        return self.with_series("lr", schedules)
+
+    def with_column(self, name: str, values, *, kind: str | None = None) -> "RunTable":
+        """This table with one more numeric column (one value per row), checked against its kind."""
+        values = np.array(np.broadcast_to(np.asarray(values, dtype=float), (len(self),)))
+        kind = kind or COLUMN_KINDS.get(name, "finite")
+        bad = _kind_problem(values, kind)
+        if bad:
+            raise SchemaError([f"column {name!r} ({kind}) {bad}"], self.source)
+        labels = tuple(x for x in self.labels if x != name)
+        return dataclasses.replace(self, columns={**self.columns, name: values}, labels=labels)
     def __len__(self) -> int:
         return len(self.runs)
 
@@ -141,9 +198,12 @@ class RunTable:
         for name in sorted(names if names is not None else [c for c in self.columns if c not in self.labels]):
             h.update(name.encode())
             h.update(np.ascontiguousarray(self.columns[name], dtype=np.float64).tobytes())
-        for run in sorted(self.schedules):
-            h.update(run.encode())
-            h.update(np.ascontiguousarray(self.schedules[run]).tobytes())
+        for name in sorted(self.series):
+            if name != "lr":  # an LR schedule hashes as it always has, so older fingerprints still match
+                h.update(name.encode())
+            for run in sorted(self.series[name]):
+                h.update(run.encode())
+                h.update(np.ascontiguousarray(self.series[name][run]).tobytes())
         return h.hexdigest()[:16]
 
     def select(self, mask) -> "RunTable":
@@ -151,7 +211,8 @@ class RunTable:
         mask = np.asarray(mask, dtype=bool)
         cols = {k: v[mask] for k, v in self.columns.items()}
         runs = self.runs[mask]
-        kept = {r: v for r, v in self.schedules.items() if r in set(runs)}
+        present = set(runs)
+        kept = {name: {r: v for r, v in per_run.items() if r in present} for name, per_run in self.series.items()}
         return RunTable(cols, runs, self.notes, self.source, self.labels, kept)
 
     def where(self, **labels: str) -> "RunTable":
@@ -171,6 +232,41 @@ class RunTable:
         if n <= 0:
             return self
         return self.select(values < np.sort(values)[-n])
+
+
+def _kind_problem(values: np.ndarray, kind: str) -> str:
+    """What is wrong with finite ``values`` for ``kind`` ('' when nothing), e.g. 'must be in [0, 1], not at rows 3'."""
+    finite = np.isfinite(values)
+    if kind == "positive":
+        bad, rule = finite & (values <= 0), "must be positive"
+    elif kind == "non_negative":
+        bad, rule = finite & (values < 0), "must be non-negative"
+    elif kind == "fraction":
+        bad, rule = finite & ((values < 0) | (values > 1)), "must be a fraction in [0, 1]"
+    elif kind == "count":
+        bad, rule = finite & ((values < 0) | (values != np.round(values))), "must be a whole number >= 0"
+    elif kind == "finite":
+        return ""
+    else:
+        raise ValueError(f"column kind must be one of {KINDS}, not {kind!r}")
+    index = np.flatnonzero(bad)
+    return f"{rule}, not at {_rows(index)} (e.g. {values[index[0]]:g})" if len(index) else ""
+
+
+def check_kinds(table: "RunTable", kinds: Mapping[str, str]) -> list[str]:
+    """Problems of the table's columns against ``kinds`` (column -> kind): non-finite values and kind violations."""
+    problems = []
+    for name, kind in kinds.items():
+        if name not in table.columns or name in table.labels:
+            continue
+        values = table.columns[name]
+        nonfinite = np.flatnonzero(~np.isfinite(values))
+        if len(nonfinite):
+            problems.append(f"column {name!r}: NaN, inf or empty at {_rows(nonfinite)}")
+        bad = _kind_problem(values, kind)
+        if bad:
+            problems.append(f"column {name!r}: {bad}")
+    return problems
 
 
 def _normalise(name: str) -> str:
@@ -260,15 +356,9 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
         nonfinite = np.flatnonzero(~np.isfinite(values) & ~non_numeric.get(name, False))
         if len(nonfinite):
             problems.append(f"column {name!r}: NaN, inf or empty at {_rows(nonfinite)}")
-        finite = np.isfinite(values)
-        if name in POSITIVE:
-            bad = np.flatnonzero(finite & (values <= 0))
-            if len(bad):
-                problems.append(f"column {name!r}: must be positive, not at {_rows(bad)} (e.g. {values[bad[0]]:g})")
-        elif name in NON_NEGATIVE:
-            bad = np.flatnonzero(finite & (values < 0))
-            if len(bad):
-                problems.append(f"column {name!r}: must be non-negative, not at {_rows(bad)} (e.g. {values[bad[0]]:g})")
+        bad = _kind_problem(values, COLUMN_KINDS.get(name, "finite"))
+        if bad:
+            problems.append(f"column {name!r}: {bad}")
 
     if "run" in df.columns:
         runs = df["run"].astype(str).to_numpy()

@@ -3,7 +3,9 @@
 Exit codes:
   0  success
   1  the fit did not converge, or a reproduction missed a published value
-  2  bad usage or bad input (unreadable file, schema problems, unknown law): the problems are printed, no traceback
+  2  bad usage or bad input (unreadable file, schema problems, unknown law, data that cannot determine the law):
+     the problems are printed, no traceback
+  3  an internal error (a bug in scalinglaws): said so, with the traceback to report
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import argparse
 import sys
 from typing import Sequence
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--loss", default="huber", choices=("huber", "squared"))
     f.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
     f.add_argument("--residuals", default="log", choices=("log", "raw"))
+    f.add_argument("--grid", default="data", choices=("data", "published"),
+                   help="start grid: anchored to the data (default) or the law's published one")
+    f.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="hold a parameter fixed")
+    f.add_argument("--tie", action="append", default=[], metavar="NAME=OTHER", help="tie a parameter to another")
     f.add_argument("--drop-largest", metavar="COLUMN:K", help="drop rows at or above the K-th largest COLUMN")
     f.add_argument("--drop-empty", action="store_true", help="drop rows with empty numeric cells")
     f.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE", help="keep rows with this label")
@@ -76,7 +82,9 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(f"{what} must look like NAME=VALUE, not {item!r}")
+            from scalinglaws import InputError
+
+            raise InputError(f"{what} must look like NAME=VALUE, not {item!r}")
         out[key] = value
     return out
 
@@ -90,7 +98,7 @@ def _load_table(args, require=()):
     if getattr(args, "drop_largest", None):
         column, _, k = args.drop_largest.partition(":")
         if not k.isdigit():
-            raise ValueError(f"--drop-largest must look like COLUMN:K, not {args.drop_largest!r}")
+            raise sl.InputError(f"--drop-largest must look like COLUMN:K, not {args.drop_largest!r}")
         table = table.drop_largest(column, int(k))
     return table
 
@@ -100,10 +108,13 @@ def _load_result(spec: str):
     from scalinglaws._io import read_json
 
     if spec.endswith(".json"):
-        return sl.FitResult.from_dict(read_json(spec))
+        try:
+            return sl.FitResult.from_dict(read_json(spec))
+        except (ValueError, TypeError, KeyError) as exc:  # a JSON file that is not a result is the user's input
+            raise sl.InputError(f"{spec} is not a scalinglaws result: {exc}") from None
     law, sep, name = spec.partition(":")
     if not sep:
-        raise ValueError(f"expected FIT.json or LAW:PRESET, not {spec!r}")
+        raise sl.InputError(f"expected FIT.json or LAW:PRESET, not {spec!r}")
     return sl.preset(law, name)
 
 
@@ -112,15 +123,19 @@ def _cmd_fit(args) -> int:
     from scalinglaws._io import write_json
 
     law = sl.get_law(args.law)
-    table = _load_table(args, require=(*law.inputs, law.target, *(("lr",) if "step" in law.inputs else ())))
-    if "step" in law.inputs:
-        from scalinglaws._curves import schedules_from_lr
-
-        table = schedules_from_lr(table, warmup=args.warmup)
+    unreadable = [s for s in law.series if s != "lr"]
+    if unreadable:
+        raise sl.InputError(f"law {law.name} needs per-run {unreadable} series, which the CLI cannot read from a "
+                            "CSV yet: fit it from Python (table.with_series)")
+    table = _load_table(args, require=(*law.columns, *(("step", "lr") if law.series else ())))
+    if "lr" in law.series:
+        table = sl.curves.schedules_from_lr(table, warmup=args.warmup)
         print(f"note: per-step schedules read from the logged lr column ({args.warmup} warmup steps)")
     for note in table.notes:
         print(f"note: {note}")
-    result = sl.fit(args.law, table, loss=args.loss, delta=args.delta, residuals=args.residuals, throw=False)
+    fixed = {k: float(v) for k, v in _pairs(args.fix, "--fix").items()}
+    result = sl.fit(law, table, loss=args.loss, delta=args.delta, residuals=args.residuals, grid=args.grid,
+                    fixed=fixed, tied=_pairs(args.tie, "--tie"), throw=False)
     if args.bootstrap and result.converged:
         result = sl.bootstrap(result, table, args.bootstrap, seed=args.seed)
     print(result.report())
@@ -135,7 +150,7 @@ def _cmd_forecast(args) -> int:
 
     import numpy as np
 
-    from scalinglaws._forecast import compute_for_target, compute_optimal, forecast
+    from scalinglaws import compute_for_target, compute_optimal, forecast
 
     result = _load_result(args.result)
     outputs = []
@@ -151,22 +166,19 @@ def _cmd_forecast(args) -> int:
         else:
             print("\n\n".join(o.summary() for o in outputs))
         return EXIT_OK
-    inputs = {k: np.array([float(x) for x in v.split(",")]) for k, v in _pairs(args.at, "--at").items()}
+    try:
+        inputs = {k: np.array([float(x) for x in v.split(",")]) for k, v in _pairs(args.at, "--at").items()}
+    except ValueError as exc:
+        raise sl_input_error(f"--at values must be numbers: {exc}") from None
     fc = forecast(result, inputs, level=args.level)
-    if args.json:
-        print(json.dumps(fc.to_dict(), indent=2))
-        return EXIT_OK
-    names = list(fc.inputs)
-    print("  ".join(f"{n:>11}" for n in names) + f"  {'prediction':>11}  {100 * args.level:g}% interval")
-    band = fc.prediction
-    for i in range(len(band.value)):
-        row = "  ".join(f"{fc.inputs[n][i]:>11.4g}" for n in names) + f"  {band.value[i]:>11.5g}"
-        if np.isfinite(band.lower[i]):
-            row += f"  ({band.lower[i]:.5g}, {band.upper[i]:.5g})"
-        print(row)
-    for w in fc.warnings:
-        print(f"warning: {w}")
+    print(json.dumps(fc.to_dict(), indent=2) if args.json else fc.summary())
     return EXIT_OK
+
+
+def sl_input_error(message: str):
+    from scalinglaws import InputError
+
+    return InputError(message)
 
 
 def _parse_schedule(text: str) -> dict:
@@ -185,7 +197,7 @@ def _forecast_schedules(result, args) -> int:
     import json
 
     from scalinglaws import schedules
-    from scalinglaws._curves import predict_curve
+    from scalinglaws.curves import predict_curve
 
     rows = []
     for text in args.schedule:
@@ -215,7 +227,8 @@ def _cmd_laws(args) -> int:
 
     for name, law in sl.available_laws().items():
         presets = f"  presets: {', '.join(law.presets)}" if law.presets else ""
-        print(f"{name:<12} {law.title}{presets}")
+        can = ", ".join(f for f in law.forecasts if f != "predict")
+        print(f"{name:<16} {law.title}{presets}" + (f"  forecasts: {can}" if can else ""))
     return EXIT_OK
 
 
@@ -246,8 +259,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except sl.SchemaError as exc:
         print(f"scalinglaws: bad input: {exc}", file=sys.stderr)
-    except (sl.UnknownLawError, KeyError, ValueError, OSError) as exc:
+    except sl.FitError as exc:
+        print(f"scalinglaws: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except sl.InputError as exc:  # unknown law or preset, bad option, unreachable target, unidentifiable data
         print(f"scalinglaws: error: {exc}", file=sys.stderr)
+    except OSError as exc:  # a file that cannot be read or written
+        print(f"scalinglaws: error: {exc}", file=sys.stderr)
+    except Exception:  # noqa: BLE001 - anything else is our bug, not the user's input
+        import traceback
+
+        print("scalinglaws: internal error (a bug in scalinglaws, not in your input; please report it with the "
+              "command and this traceback):", file=sys.stderr)
+        traceback.print_exc()
+        return EXIT_INTERNAL
     return EXIT_BAD_INPUT
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ._curves import predict_curve
+from .curves import predict_curve
 from ._forecast import compute_optimal
 from ._isoflop import IsoflopResult
 from ._result import FitResult
@@ -23,8 +23,8 @@ def _axes(ax):
 def plot_parity(result: FitResult, table: RunTable, ax=None):
     """Observed against predicted target, with the identity line."""
     ax = _axes(ax)
-    law = result.law_obj
-    pred = result.predict({k: table[k] for k in law.inputs})
+    law = result.law
+    pred = result.predict(table)
     obs = table[law.target]
     ax.scatter(pred, obs, s=12, alpha=0.7)
     lo, hi = float(min(pred.min(), obs.min())), float(max(pred.max(), obs.max()))
@@ -50,7 +50,7 @@ def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=N
     ax.plot(compute, loss, "C3", lw=2, label="compute-optimal L*(C)")
     if np.isfinite(lower).all():
         ax.fill_between(compute, lower, upper, color="C3", alpha=0.25, label=f"{100 * level:g}% bootstrap band")
-    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="loss", title=f"{result.law}: compute-optimal frontier")
+    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="loss", title=f"{result.law.name}: compute-optimal frontier")
     ax.legend(loc="upper right", fontsize=8)
     return ax.figure
 
@@ -86,7 +86,7 @@ def plot_curves(result: FitResult, table: RunTable, *, runs=None, level: float =
             ax.fill_between(curve.steps, curve.loss.lower, curve.loss.upper, color=colour, alpha=0.2)
         ax_lr.plot(np.arange(len(eta)), eta, color=colour, lw=1)
     low = np.nanpercentile(table["loss"], 1)
-    ax.set(ylabel="loss", title=f"{result.law}: observed (dots) and predicted (lines)",
+    ax.set(ylabel="loss", title=f"{result.law.name}: observed (dots) and predicted (lines)",
            ylim=(low - 0.05 * abs(low), np.nanpercentile(table["loss"], 99)))
     ax.legend(fontsize=7, ncol=2)
     ax_lr.set(xlabel="step", ylabel="learning rate")

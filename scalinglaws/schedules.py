@@ -21,12 +21,14 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from ._errors import InputError
+
 __all__ = ["constant", "cosine", "wsd", "step", "linear", "from_logged", "build", "warmup_length"]
 
 
 def _steps(total: int, warmup: int) -> np.ndarray:
     if total <= 0 or warmup < 0 or warmup >= total:
-        raise ValueError(f"need 0 <= warmup < total, got warmup={warmup}, total={total}")
+        raise InputError(f"need 0 <= warmup < total, got warmup={warmup}, total={total}")
     return np.arange(total, dtype=float)
 
 
@@ -62,7 +64,7 @@ def wsd(total: int, peak: float, floor: float, decay: int, *, shape: str = "line
     s = _steps(total, warmup)
     start = total - decay
     if not warmup <= start < total:
-        raise ValueError(f"decay must be between 1 and total - warmup ({total - warmup}), not {decay}")
+        raise InputError(f"decay must be between 1 and total - warmup ({total - warmup}), not {decay}")
     frac = np.clip((s - start) / decay, 0.0, None)
     if shape == "linear":
         eta = peak + (floor - peak) * frac
@@ -70,10 +72,10 @@ def wsd(total: int, peak: float, floor: float, decay: int, *, shape: str = "line
         eta = floor + 0.5 * (peak - floor) * (1.0 + np.cos(np.pi * frac))
     elif shape == "geometric":
         if not (peak > 0 and floor > 0):
-            raise ValueError("geometric decay needs positive peak and floor")
+            raise InputError("geometric decay needs positive peak and floor")
         eta = peak ** (1.0 - frac) * floor**frac
     else:
-        raise ValueError(f"shape must be linear, cosine or geometric, not {shape!r}")
+        raise InputError(f"shape must be linear, cosine or geometric, not {shape!r}")
     eta = np.where(s < start, peak, eta)
     return _with_warmup(eta, peak, warmup)
 
@@ -83,7 +85,7 @@ def step(total: int, peak: float, boundaries: Sequence[int], values: Sequence[fl
     """Piecewise constant: ``peak`` after warmup, then ``values[i]`` from step ``boundaries[i]``."""
     s = _steps(total, warmup)
     if len(boundaries) != len(values) or list(boundaries) != sorted(boundaries):
-        raise ValueError("boundaries must be increasing and as many as values")
+        raise InputError("boundaries must be increasing and as many as values")
     eta = np.full_like(s, peak)
     for b, v in zip(boundaries, values):
         eta[s >= b] = v
@@ -125,8 +127,8 @@ def build(spec: Mapping) -> np.ndarray:
     spec = dict(spec)
     kind = spec.pop("kind", None)
     if kind not in _BUILDERS:
-        raise ValueError(f"schedule kind must be one of {sorted(_BUILDERS)}, not {kind!r}")
+        raise InputError(f"schedule kind must be one of {sorted(_BUILDERS)}, not {kind!r}")
     try:
         return _BUILDERS[kind](**spec)
     except TypeError as exc:
-        raise ValueError(f"schedule {kind}: {exc}") from None
+        raise InputError(f"schedule {kind}: {exc}") from None

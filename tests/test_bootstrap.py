@@ -2,8 +2,6 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws._bootstrap import resample_weights
-import jax
 
 
 def test_same_seed_same_draws(chinchilla_table, chinchilla_fit):
@@ -15,11 +13,47 @@ def test_same_seed_same_draws(chinchilla_table, chinchilla_fit):
     assert a.bootstrap_info["n_converged"] == 64
 
 
-def test_resampling_is_of_runs():
-    counts = np.asarray(resample_weights(jax.random.key(0), 5, 1000))
-    assert counts.shape == (1000, 5) and np.all(counts.sum(axis=1) == 5)
-    # each run is drawn 5 * 1/5 = 1 time on average; 1000 resamples pin the mean to about +-0.06 (3 sigma)
-    np.testing.assert_allclose(counts.mean(axis=0), 1.0, atol=0.1)
+def test_a_plan_counts_runs_by_id_whatever_the_table():
+    plan = sl.resample_plan(["a", "b", "c", "d", "e"], n=2000, seed=0)
+    # each run is drawn 5 * 1/5 = 1 time on average with variance 4/5: 2000 draws pin the mean to +-0.06 (3 sigma)
+    np.testing.assert_allclose(plan.counts.mean(axis=0), 1.0, atol=0.06)
+    np.testing.assert_allclose(plan.counts.var(axis=0), 0.8, rtol=0.1)
+    # a table holding some of the runs, in another order, gets each run's own counts
+    table = sl.table_from_columns({"run": ["d", "b", "b"], "step": [0, 0, 1], "N": [1.0, 2.0, 2.0]})
+    codes, counts = plan.for_table(table)
+    by_run = {run: counts[:, codes[i]] for i, run in enumerate(table.runs)}
+    np.testing.assert_array_equal(by_run["d"], plan.counts[:, 3])
+    np.testing.assert_array_equal(by_run["b"], plan.counts[:, 1])
+    with pytest.raises(sl.InputError, match="does not cover 1 unit"):
+        plan.for_table(sl.table_from_columns({"run": ["z"], "N": [1.0]}))
+
+
+def test_two_fits_sharing_a_plan_resample_the_same_runs(chinchilla_table):
+    # two tables of the same runs (ids shared), one of them a subset: their resample counts agree run by run
+    small = chinchilla_table.select(chinchilla_table["N"] < 1e9)
+    plan = sl.resample_plan(chinchilla_table, n=64, seed=3)
+    big_codes, big_counts = plan.for_table(chinchilla_table)
+    small_codes, small_counts = plan.for_table(small)
+    index = {run: i for i, run in enumerate(chinchilla_table.runs)}
+    for j, run in enumerate(small.runs):
+        np.testing.assert_array_equal(small_counts[:, small_codes[j]], big_counts[:, big_codes[index[run]]])
+    a = sl.bootstrap(sl.fit("power_N", small), small, plan=plan)
+    b = sl.bootstrap(sl.fit("chinchilla", chinchilla_table, grid="published"), chinchilla_table, plan=plan)
+    assert a.bootstrap_info["plan"] == b.bootstrap_info["plan"] == plan.id
+
+
+def test_a_weighted_fit_bootstraps_its_own_objective(chinchilla_table):
+    weights = np.where(chinchilla_table["N"] > 1e9, 2.0, 1.0)
+    weighted = sl.fit("chinchilla", chinchilla_table, weights=weights)
+    plain = sl.fit("chinchilla", chinchilla_table)
+    a = sl.bootstrap(weighted, chinchilla_table, 100, seed=0)
+    b = sl.bootstrap(weighted, chinchilla_table, 100, seed=0, weights=weights)
+    c = sl.bootstrap(plain, chinchilla_table, 100, seed=0)
+    np.testing.assert_array_equal(a.draws, b.draws)  # the weights are in the result: passing them again changes nothing
+    # the weighted objective's draws differ from the unweighted one's by far more than the refits' tolerance
+    assert np.max(np.abs(a.draws_dict()["alpha"] - c.draws_dict()["alpha"])) > 1e-3
+    with pytest.raises(sl.InputError, match="weights differ"):
+        sl.bootstrap(weighted, chinchilla_table, 10, weights=np.ones(240))
 
 
 def test_rows_of_a_run_move_together():
@@ -48,7 +82,7 @@ def test_intervals_and_derived(chinchilla_table, chinchilla_fit):
 
 def test_bootstrap_refuses_other_data(chinchilla_table, chinchilla_fit):
     other = chinchilla_table.drop_largest("loss", 1)
-    with pytest.raises(ValueError, match="fingerprints"):
+    with pytest.raises(sl.InputError, match="fingerprints"):
         sl.bootstrap(chinchilla_fit, other, 10)
-    with pytest.raises(ValueError, match="no bootstrap draws"):
+    with pytest.raises(sl.InputError, match="no bootstrap draws"):
         chinchilla_fit.stderr("alpha")

@@ -28,7 +28,9 @@ def test_fit_report_forecast(tmp_path, capsys, root):
     assert main(["forecast", str(out), "--target-loss", "2.0", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["loss"]["value"] == pytest.approx(2.0, rel=1e-9)
     assert main(["forecast", str(out), "--at", "N=1e9,1e10", "--at", "D=2e10,2e11"]) == 0
-    assert "prediction" in capsys.readouterr().out
+    assert "90% interval" in capsys.readouterr().out
+    assert main(["forecast", str(out), "--target-loss", "1.5"]) == 2  # below E: unreachable is the user's input
+    assert "is not reached" in capsys.readouterr().err
 
 
 def test_forecast_from_a_preset(capsys):
@@ -65,6 +67,35 @@ def test_bad_input_exits_2_without_traceback(tmp_path, root, argv, message):
     assert message in proc.stderr and "Traceback" not in proc.stderr
     if "bad" in argv[1]:
         assert "'N': must be positive" in proc.stderr and "'loss': NaN" in proc.stderr
+
+
+def test_too_few_runs_exit_2_naming_the_counts(tmp_path):
+    two = tmp_path / "two.csv"
+    two.write_text("N,D,loss\n1e8,2e9,3.1\n4e8,8e9,2.8\n")
+    proc = subprocess.run([sys.executable, "-m", "scalinglaws", "fit", str(two), "--law", "chinchilla"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "5 free parameters but the data have 2 runs" in proc.stderr
+
+
+def test_an_internal_error_is_reported_as_one(monkeypatch, capsys):
+    import scalinglaws.cli as cli
+
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_cmd_laws", broken)
+    assert main(["laws"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error (a bug in scalinglaws" in err and "RuntimeError: boom" in err
+
+
+def test_fixed_and_tied_parameters_from_the_cli(tmp_path, capsys, root):
+    csv = root / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
+    code = main(["fit", str(csv), "--law", "chinchilla", "--drop-largest", "loss:5", "--tie", "beta=alpha",
+                 "--fix", "E=1.8172"])
+    out = capsys.readouterr().out
+    assert code == 0 and "(tied = alpha)" in out and "(fixed)" in out
 
 
 def test_usage_error_exits_2():

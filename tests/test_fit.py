@@ -65,7 +65,7 @@ def test_non_convergence_is_loud(chinchilla_table):
 def test_single_start_from_init(chinchilla_table, chinchilla_fit):
     r = sl.fit("chinchilla", chinchilla_table, init={"a": 6, "b": 7, "e": 0.5, "alpha": 0.3, "beta": 0.3})
     assert r.n_refined == 1 and r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-9)
-    with pytest.raises(ValueError, match="mismatched"):
+    with pytest.raises(sl.InputError, match="mismatched"):
         sl.fit("chinchilla", chinchilla_table, init={"a": 6})
 
 
@@ -78,10 +78,19 @@ def test_bad_data_is_reported_before_any_jax():
         sl.fit("chinchilla", table_from_columns({"N": [1e8, 2e8], "loss": [3.0, 2.9]}))
 
 
+def test_the_data_grid_reaches_the_published_grids_optimum(chinchilla_table, chinchilla_fit):
+    r = sl.fit("chinchilla", chinchilla_table)
+    assert r.settings["grid"] == "data" and r.settings["grid_size"] == 3125
+    # the same optimum from another grid: both converge to max|g| <= 1e-8 |f|, far below these tolerances
+    assert r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-9)
+    for k in ("alpha", "beta", "E"):
+        assert r.natural[k] == pytest.approx(chinchilla_fit.natural[k], rel=1e-6)
+
+
 def test_bad_options_are_reported():
-    with pytest.raises(ValueError, match="loss must be one of"):
+    with pytest.raises(sl.InputError, match="loss must be one of"):
         sl.fit("power_N", {"N": [1, 2, 3], "loss": [3, 2, 1]}, loss="l1")
-    with pytest.raises(ValueError, match="one per run"):
+    with pytest.raises(sl.InputError, match="one per run"):
         sl.fit("power_N", {"N": [1, 2, 3], "loss": [3, 2, 1]}, weights=[1, 2])
 
 

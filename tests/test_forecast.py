@@ -4,11 +4,17 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws._forecast import compute_for_target, compute_optimal, forecast
+from scalinglaws import compute_for_target, compute_optimal, forecast
 
-# a copy of Chinchilla without its closed form: exercises the numerical path that serves any (N, D) law
-NUMERICAL = sl.register(dataclasses.replace(sl.get_law("chinchilla"), name="chinchilla_numerical_test",
-                                            compute_optimal=None))
+
+@pytest.fixture
+def numerical():
+    """A copy of Chinchilla without its closed form, registered for the test only: it exercises the numerical
+    path that serves any law declaring allocation."""
+    law = sl.register(dataclasses.replace(sl.get_law("chinchilla"), name="chinchilla_numerical_test",
+                                          compute_optimal=None))
+    yield law
+    sl.unregister(law.name)
 
 
 def test_epoch_main_allocation_at_chinchilla_compute():
@@ -21,10 +27,10 @@ def test_epoch_main_allocation_at_chinchilla_compute():
 
 
 @pytest.mark.parametrize("compute", [1e20, 5.88e23, 1e26])
-def test_numerical_allocation_matches_closed_form(compute):
+def test_numerical_allocation_matches_closed_form(compute, numerical):
     p = sl.preset("chinchilla", "epoch-main")
     closed = compute_optimal(p, compute)
-    numerical = compute_optimal(dataclasses.replace(p, law=NUMERICAL.name), compute)
+    numerical = compute_optimal(p.with_law(numerical), compute)
     assert numerical.method.startswith("numerical")
     # Newton on log N from a 513-point grid converges to machine precision on this smooth 1-D problem
     assert float(numerical.N.value) == pytest.approx(float(closed.N.value), rel=1e-8)
@@ -49,9 +55,18 @@ def test_target_loss_inverts_the_optimal_loss():
     assert float(back.N.value) == pytest.approx(float(a.N.value), rel=1e-8)
 
 
-def test_unreachable_target_says_so():
-    a = compute_for_target(sl.preset("chinchilla", "epoch-main"), 1.5)  # below E = 1.817
-    assert np.isnan(a.compute.value) and "not reached" in a.warnings[0]
+def test_unreachable_target_raises():
+    with pytest.raises(sl.UnreachableTargetError, match="a loss of 1.5 is not reached"):
+        compute_for_target(sl.preset("chinchilla", "epoch-main"), 1.5)  # below E = 1.817
+
+
+def test_a_target_some_draws_cannot_reach(chinchilla_table, chinchilla_fit):
+    b = sl.bootstrap(chinchilla_fit, chinchilla_table, 200, seed=2)
+    e_lo, e_hi = b.interval("E", 0.95)
+    # a target inside E's interval: reached at the fit (E = 1.8172 < 1.83) but not by the draws whose E exceeds it
+    a = compute_for_target(b, 1.83)
+    assert np.isfinite(a.compute.value) and 0.2 < a.draws_reaching < 0.95, a.draws_reaching
+    assert "of the bootstrap draws reach the target" in a.summary()
 
 
 def test_forecast_bands_and_extrapolation(chinchilla_table, chinchilla_fit):
@@ -67,7 +82,25 @@ def test_forecast_bands_and_extrapolation(chinchilla_table, chinchilla_fit):
         forecast(b, {"N": [1e9]})
 
 
-def test_allocation_needs_an_nd_law():
+def test_allocation_is_asked_of_the_law():
     r = sl.fit("power_N", {"N": np.logspace(7, 10, 10), "loss": 1.7 + 400 * np.logspace(7, 10, 10) ** -0.3})
-    with pytest.raises(ValueError, match="needs a law of \\(N, D\\)"):
+    assert not r.law.can("allocation")
+    with pytest.raises(sl.InputError, match="power_N does not declare 'allocation' forecasts"):
         compute_optimal(r, 1e22)
+
+
+def test_a_law_with_its_own_compute_model_and_a_fixed_input():
+    # a law of (N, D, U) that charges 6 N D + 2 N U FLOP (a made-up cost, to test the engine, not a paper's law):
+    # the allocation searches along this compute model, holding U at the given value
+    base = sl.get_law("chinchilla")
+    model = sl.ComputeModel("C = 6 N D + 2 N U", lambda x: 6 * x["N"] * x["D"] + 2 * x["N"] * x["U"],
+                            lambda n, c, fixed: (c - 2 * n * fixed["U"]) / (6 * n))
+    law = dataclasses.replace(base, name="chinchilla_u_test", inputs=("N", "D", "U"), compute_optimal=None,
+                              compute=model, fixed_inputs=("U",), spec=None)
+    p = sl.FitResult(law=law, params=sl.preset("chinchilla", "epoch-main").params)
+    a = compute_optimal(p, 1e23, fixed={"U": 1e11})
+    n, d = float(a.N.value), float(a.D.value)
+    assert 6 * n * d + 2 * n * 1e11 == pytest.approx(1e23, rel=1e-9)  # the allocation spends exactly C
+    assert a.fixed == {"U": 1e11} and "6 N D + 2 N U" in a.method
+    with pytest.raises(sl.InputError, match="give \\['U'\\]"):
+        compute_optimal(p, 1e23)

@@ -1,19 +1,31 @@
-"""The registry of laws: look a law up by name, list them, add one."""
+"""The registry of laws and of law factories: look a law up by name, list them, add one, rebuild one from JSON.
+
+A *factory* makes laws at run time from arguments (``power_law("my_column")``, ``tissue_law(lam=0.99)``, a law with
+fixed or tied parameters). A law it makes carries ``spec = {"factory": name, "args": {...}}``, so a result of
+such a law reloads from JSON in a new process without the law ever being registered.
+"""
 
 from __future__ import annotations
 
-from .._law import Law
+import json
+from typing import Callable, Mapping
+
+from .._errors import InputError
+from .._law import Law, constrain, law_reference
 from .chinchilla import CHINCHILLA
 from .kaplan import KAPLAN
-from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA
-from .power import POWER_C, POWER_D, POWER_N
+from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA, multipower_law, tissue_law
+from .power import POWER_C, POWER_D, POWER_N, power_law
 
-__all__ = ["UnknownLawError", "get_law", "available_laws", "register"]
+__all__ = ["UnknownLawError", "get_law", "available_laws", "register", "unregister", "register_factory",
+           "law_from_reference", "law_reference"]
 
 _REGISTRY: dict[str, Law] = {}
+_FACTORIES: dict[str, Callable[..., Law]] = {}
+_BUILT: dict[str, Law] = {}
 
 
-class UnknownLawError(KeyError, ValueError):
+class UnknownLawError(KeyError, InputError):
     def __str__(self) -> str:
         return str(self.args[0])
 
@@ -24,6 +36,19 @@ def register(law: Law) -> Law:
         raise ValueError(f"a law named {law.name!r} is already registered")
     _REGISTRY[law.name] = law
     return law
+
+
+def unregister(name: str) -> None:
+    """Remove a law from the registry (for tests and sessions that registered their own)."""
+    _REGISTRY.pop(name, None)
+
+
+def register_factory(name: str, factory: Callable[..., Law]) -> Callable[..., Law]:
+    """Make ``factory(**args)`` available to :func:`law_from_reference` under ``name``."""
+    if name in _FACTORIES and _FACTORIES[name] is not factory:
+        raise ValueError(f"a law factory named {name!r} is already registered")
+    _FACTORIES[name] = factory
+    return factory
 
 
 def get_law(law: str | Law) -> Law:
@@ -40,5 +65,35 @@ def available_laws() -> dict[str, Law]:
     return dict(sorted(_REGISTRY.items()))
 
 
+def law_from_reference(ref: Mapping | str) -> Law:
+    """The law a result's JSON names: by its factory spec when it has one, else the registered law of that name."""
+    if isinstance(ref, str):
+        return get_law(ref)
+    spec = ref.get("spec")
+    name = ref.get("name")
+    if spec is None or (name in _REGISTRY and _REGISTRY[name].spec == spec):
+        return get_law(name)
+    key = json.dumps(spec, sort_keys=True)
+    if key in _BUILT:  # one Law object per spec, so that jit does not compile the same law twice
+        return _BUILT[key]
+    factory = _FACTORIES.get(spec.get("factory"))
+    if factory is None:
+        raise UnknownLawError(f"law {ref.get('name')!r} was made by factory {spec.get('factory')!r}, which is not "
+                              f"registered; known factories: {', '.join(sorted(_FACTORIES))}")
+    law = factory(**spec.get("args", {}))
+    if law.name != ref.get("name", law.name):
+        raise InputError(f"factory {spec['factory']!r} made law {law.name!r}, not {ref['name']!r}")
+    _BUILT[key] = law
+    return law
+
+
+def _constrained(base, fixed, tied) -> Law:
+    return constrain(law_from_reference(base), fixed=fixed, tied=tied)
+
+
+register_factory("power", power_law)
+register_factory("tissue", tissue_law)
+register_factory("multipower", multipower_law)
+register_factory("constrained", _constrained)
 for _law in (CHINCHILLA, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT):
     register(_law)

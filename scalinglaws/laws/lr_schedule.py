@@ -22,18 +22,25 @@ merges runs of up to ``block`` consecutive LR changes (never across a logged ste
 curves against the exact sum (``block=1``, law ``multipower_exact``), far below their noise (about 4e-3), and
 fitting is 8 times cheaper.
 
-Both read a per-step schedule per run from the table (:meth:`RunTable.with_schedules`).
+Both read a per-step schedule per run from the table (:meth:`RunTable.with_schedules`), declared as the series
+``"lr"``. Their default start grids follow the data: the floor L0 as fractions of the smallest loss and every
+amplitude relative to the loss's scale, so that a loss in other units (bits, a perplexity) fits alike.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.signal import lfilter
 
+from .._errors import InputError
 from .._law import Law
 from .._params import Param
+from .. import schedules as sched
+from .._schema import table_from_columns
 from ..schedules import warmup_length
 
 __all__ = ["forward_area", "annealing_area", "tissue_law", "multipower_law", "TISSUE", "TISSUE_LAMBDA",
@@ -68,7 +75,7 @@ def _curves(table, law_name):
     """(run id, row indices, integer steps, schedule) for each run of a table that carries schedules."""
     schedules = getattr(table, "schedules", None)
     if not schedules:
-        raise ValueError(f"law {law_name} needs a per-step LR schedule for each run: use "
+        raise InputError(f"law {law_name} needs a per-step LR schedule for each run: use "
                          "table.with_schedules({run: eta}) or scalinglaws.lr.schedules_from_lr(table)")
     runs = np.asarray(table.runs)
     steps = np.asarray(table["step"]).astype(np.int64)
@@ -99,6 +106,25 @@ def _safe_log(predict):
     return lambda p, x: jnp.log(jnp.maximum(predict(p, x), _TINY))
 
 
+def _example_curves(total: int, every: int, warmup: int, peak: float = 3e-4):
+    """Synthetic runs (cosine, WSD, constant, two-stage) logged every ``every`` steps, as a table with schedules."""
+    schedules = {"cosine": sched.cosine(total, peak, peak / 10, warmup=warmup),
+                 "wsd": sched.wsd(total, peak, peak / 10, total // 5, warmup=warmup),
+                 "constant": sched.constant(total, peak, warmup=warmup),
+                 "two_stage": sched.step(total, peak, [total // 2], [peak / 10], warmup=warmup)}
+    steps = np.arange(warmup, total, every)
+    runs = np.repeat(list(schedules), len(steps))
+    return table_from_columns({"run": runs, "step": np.tile(steps, len(schedules))}).with_schedules(schedules)
+
+
+def _floor_anchor(v, scale, amplitudes):
+    out = {**v, "L0": v["L0"] * scale.target_min}
+    for name in amplitudes:
+        out[name] = v[name] * scale.target
+    return out
+
+
+@lru_cache(maxsize=None)  # one Law object per argument set, so that jit compiles each once
 def tissue_law(*, lam: float = 0.999, fit_lambda: bool = False, warmup_at_peak: bool = True,
                name: str | None = None) -> Law:
     """The LR-annealing law, with the momentum ``lam`` fixed (default 0.999) or fitted."""
@@ -122,14 +148,22 @@ def tissue_law(*, lam: float = 0.999, fit_lambda: bool = False, warmup_at_peak: 
             row_run[rows], row_step[rows] = r, steps
         return {"S1": s1, "drops": drops, "row_run": row_run, "row_step": row_step}
 
+    # L0, A and C start relative to the loss (fractions of its minimum, and of its scale); exp transforms, so that
+    # scaling the loss by c shifts the solver's coordinates by log c exactly
     params = [
-        Param("L0", grid=(1.0, 2.0, 3.0, 4.0), lower=0.0, doc="loss floor"),
-        Param("A", grid=(0.1, 0.3, 1.0, 3.0), lower=0.0, log=True, doc="amplitude of the forward-area term"),
-        Param("alpha", grid=(0.1, 0.3, 0.6, 1.0), lower=0.0, doc="exponent of the forward area"),
-        Param("C", grid=(0.01, 0.1, 1.0), lower=0.0, log=True, doc="weight of the annealing area"),
+        Param("L0", grid=(0.3, 0.55, 0.75, 0.9), lower=0.0, log=True, doc="loss floor", role="scale"),
+        Param("A", grid=(0.03, 0.1, 0.3, 1.0), lower=0.0, log=True, doc="amplitude of the forward-area term",
+              role="scale"),
+        Param("alpha", grid=(0.1, 0.3, 0.6, 1.0), lower=0.0, doc="exponent of the forward area", role="exponent"),
+        Param("C", grid=(0.003, 0.03, 0.3), lower=0.0, log=True, doc="weight of the annealing area", role="scale"),
     ]
     if fit_lambda:
         params.append(Param("lam", grid=(0.99, 0.999), lower=0.0, upper=1.0, doc="momentum of the annealing area"))
+
+    def example():
+        return _example_curves(6000, 50, 300, peak=6e-4), {"L0": 3.0, "A": 0.5, "alpha": 0.6, "C": 0.4,
+                                                  **({"lam": 0.999} if fit_lambda else {})}
+
     predict = _tissue_lambda_predict if fit_lambda else _tissue_predict
     return Law(
         name=name or ("tissue_lambda" if fit_lambda else "tissue"),
@@ -142,6 +176,12 @@ def tissue_law(*, lam: float = 0.999, fit_lambda: bool = False, warmup_at_peak: 
         predict=predict,
         log_predict=_safe_log(predict),
         featurize=featurize,
+        forecasts=("curve",),
+        series=("lr",),
+        anchor=lambda v, scale: _floor_anchor(v, scale, ("A", "C")),
+        example=example,
+        spec={"factory": "tissue", "args": {"lam": lam, "fit_lambda": fit_lambda, "warmup_at_peak": warmup_at_peak,
+                                            "name": name}},
     )
 
 
@@ -171,6 +211,7 @@ def _mpl_predict(p, x):
     return p["L0"] + p["A"] * x["S"] ** (-p["alpha"]) + p["B"] * drop
 
 
+@lru_cache(maxsize=None)
 def multipower_law(*, block: int = 8, name: str | None = None) -> Law:
     """The Multi-Power Law; ``block`` merges consecutive LR changes (1 = the exact sum)."""
 
@@ -197,21 +238,32 @@ def multipower_law(*, block: int = 8, name: str | None = None) -> Law:
         formula="L(s) = L0 + A * S(s)^-alpha + B * sum_k (eta_k - eta_{k-1}) [1 - (1 + C eta_k^-gamma "
         "(S(s) - S(k-1)))^-beta]",
         params=(
-            Param("L0", grid=(2.5, 3.5), lower=0.0, doc="loss floor"),
-            Param("A", grid=(0.3, 1.0), lower=0.0, log=True, doc="amplitude of the power law in the LR area"),
-            Param("alpha", grid=(0.3, 0.6), lower=0.0, doc="exponent of the LR area"),
-            Param("B", grid=(100.0, 600.0), lower=0.0, log=True, doc="scale of the loss drop from LR decay"),
+            Param("L0", grid=(0.75, 0.95), lower=0.0, log=True, doc="loss floor", role="scale"),
+            Param("A", grid=(0.1, 0.3), lower=0.0, log=True, doc="amplitude of the power law in the LR area",
+                  role="scale"),
+            Param("alpha", grid=(0.3, 0.6), lower=0.0, doc="exponent of the LR area", role="exponent"),
+            Param("B", grid=(30.0, 180.0), lower=0.0, log=True, doc="scale of the loss drop from LR decay",
+                  role="scale"),
             Param("C", grid=(0.5, 3.0), lower=0.0, log=True, doc="rate inside the loss-drop saturation"),
-            Param("beta", grid=(0.4, 0.8), lower=0.0, doc="exponent of the loss-drop saturation"),
-            Param("gamma", grid=(0.4, 0.8), lower=0.0, doc="LR exponent inside the loss drop"),
+            Param("beta", grid=(0.4, 0.8), lower=0.0, doc="exponent of the loss-drop saturation", role="exponent"),
+            Param("gamma", grid=(0.4, 0.8), lower=0.0, doc="LR exponent inside the loss drop", role="exponent"),
         ),
         inputs=("step",),
         predict=_mpl_predict,
         log_predict=_safe_log(_mpl_predict),
         featurize=featurize,
-        # a start costs ~10 s of L-BFGS here (about 400k LR-change terms per evaluation); on the bundled curves all
-        # 4 refined starts reach the same optimum, so 16 would only quadruple the time
-        refine=4,
+        forecasts=("curve",),
+        series=("lr",),
+        anchor=lambda v, scale: _floor_anchor(v, scale, ("A", "B")),
+        # a cheaper law for the search: LR changes merged in blocks of 128 (within 1e-4 of the loss here); the
+        # best starts are then polished on this law itself
+        search=multipower_law(block=128) if block < 128 else None,
+        example=lambda: (_example_curves(3000, 25, 150, peak=1e-3), dict(zip(
+            ("L0", "A", "alpha", "B", "C", "beta", "gamma"), (3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6)))),
+        spec={"factory": "multipower", "args": {"block": block, "name": name}},
+        # each refined start costs ~3 s of L-BFGS on the search law; on the bundled curves every refined start reaches
+        # the same optimum (4 of 4 when 4 were refined), so 2 keep the check that starts agree at half the cost
+        refine=2,
         presets={
             "luo-25M": {"natural": dict(zip(("L0", "A", "alpha", "B", "C", "beta", "gamma"), (
                 3.04045406, 0.52468604, 0.50786857, 363.78751622, 2.06560812, 0.58279013, 0.64142257))),

@@ -1,29 +1,32 @@
 """Loss curves under LR schedules: predict a whole curve for any schedule, score predictions against observed
 curves, compare schedules by predicted final loss, and find the best WSD decay length.
 
-Works with any law whose input is ``step`` and which reads per-run schedules (``tissue``, ``multipower``, ...).
+Works with any law that declares ``"curve"`` forecasts and reads a per-run ``"lr"`` series (``tissue``,
+``multipower``, ...). Every forecast returns a typed result with ``summary()`` and ``to_dict()``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from . import schedules as sched
+from ._errors import InputError
 from ._forecast import Band, extrapolation_warnings, predict_band, predict_samples
 from ._result import FitResult, percentile_interval
 from ._schema import RunTable, table_from_columns
 
 __all__ = ["schedules_from_lr", "predict_curve", "curve_metrics", "evaluate_curves", "compare_schedules",
-           "best_wsd_decay", "CurveForecast"]
+           "best_wsd_decay", "CurveForecast", "ScheduleRanking", "RankedSchedule", "WSDDecay"]
+
 
 def schedules_from_lr(table: RunTable, *, warmup: int = 0, total: int | None = None) -> RunTable:
     """Attach to each run the per-step schedule read from its logged ``lr`` column (interpolated between logged
     steps; ``warmup`` steps of linear warmup from 0 before the first logged step, if given)."""
     if "lr" not in table or "step" not in table:
-        raise ValueError("schedules_from_lr needs 'step' and 'lr' columns")
+        raise InputError("schedules_from_lr needs 'step' and 'lr' columns")
     out = {}
     for run in table.run_ids:
         rows = table.runs == run
@@ -44,9 +47,16 @@ def _curve_table(schedule: np.ndarray, steps: np.ndarray | None, run: str = "for
     return table.with_schedules({run: schedule})
 
 
+def _require_curve(result: FitResult):
+    if not result.law.can("curve"):
+        raise InputError(f"law {result.law.name} does not forecast loss curves; it declares: "
+                         f"{', '.join(result.law.forecasts)}")
+
+
 def _predict(result: FitResult, table: RunTable, level: float) -> Band:
     """The law on every row of ``table`` with its band, one call per run (one compilation per curve shape)."""
-    law = result.law_obj
+    _require_curve(result)
+    law = result.law
     value = np.empty(len(table))
     lower, upper = np.full(len(table), np.nan), np.full(len(table), np.nan)
     for run in table.run_ids:
@@ -58,7 +68,8 @@ def _predict(result: FitResult, table: RunTable, level: float) -> Band:
 
 def _final_samples(result: FitResult, schedule: np.ndarray):
     """Predicted loss at a schedule's last step: the value and, with draws, one per draw."""
-    x = result.law_obj.features(_curve_table(schedule, [len(schedule) - 1]))
+    _require_curve(result)
+    x = result.law.features(_curve_table(schedule, [len(schedule) - 1]))
     value, samples = predict_samples(result, x)
     return float(value[0]), (None if samples is None else samples[:, 0])
 
@@ -74,6 +85,79 @@ class CurveForecast:
     @property
     def final(self) -> tuple[float, float, float]:
         return float(self.loss.value[-1]), float(self.loss.lower[-1]), float(self.loss.upper[-1])
+
+    def to_dict(self) -> dict:
+        return {"steps": self.steps.tolist(), "lr": self.lr.tolist(), "loss": self.loss.to_dict(),
+                "level": self.level, "warnings": list(self.warnings)}
+
+    def summary(self) -> str:
+        value, lo, hi = self.final
+        band = f" ({lo:.5f}, {hi:.5f}, {100 * self.level:g}% interval)" if np.isfinite(lo) else ""
+        return "\n".join([f"loss at step {int(self.steps[-1])}: {value:.5f}{band}",
+                          *[f"warning: {w}" for w in self.warnings]])
+
+
+@dataclass(frozen=True)
+class RankedSchedule:
+    name: str
+    final_loss: float
+    lower: float
+    upper: float
+
+
+@dataclass(frozen=True)
+class ScheduleRanking:
+    """Candidate schedules by predicted final loss, best first (``rows``), with the interval of each."""
+
+    rows: tuple[RankedSchedule, ...]
+    level: float
+
+    @property
+    def best(self) -> RankedSchedule:
+        return self.rows[0]
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def to_dict(self) -> dict:
+        return {"level": self.level, "rows": [r.__dict__ for r in self.rows]}
+
+    def summary(self) -> str:
+        width = max([len(r.name) for r in self.rows] + [8])
+        lines = [f"{'schedule':<{width}}  {'final loss':>10}  {100 * self.level:g}% interval"]
+        for r in self.rows:
+            band = f"  ({r.lower:.5f}, {r.upper:.5f})" if np.isfinite(r.lower) else ""
+            lines.append(f"{r.name:<{width}}  {r.final_loss:>10.5f}{band}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class WSDDecay:
+    """The best WSD decay fraction, its predicted final loss, the interval of the best fraction over the draws,
+    and the whole scan (by fraction)."""
+
+    best_fraction: float
+    final_loss: RankedSchedule
+    fraction_interval: tuple[float, float]
+    scan: tuple[RankedSchedule, ...]
+    level: float
+    settings: Mapping = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"best_fraction": self.best_fraction, "final_loss": self.final_loss.__dict__,
+                "fraction_interval": list(self.fraction_interval), "scan": [r.__dict__ for r in self.scan],
+                "level": self.level, "settings": dict(self.settings)}
+
+    def summary(self) -> str:
+        lo, hi = self.fraction_interval
+        band = f" ({100 * lo:.0f}%-{100 * hi:.0f}% over the draws)" if np.isfinite(lo) else ""
+        lines = [f"best WSD decay: {100 * self.best_fraction:.1f}% of the steps{band}, final loss "
+                 f"{self.final_loss.final_loss:.5f}", f"  {'decay':>6}  {'final loss':>10}"]
+        lines += [f"  {100 * float(r.name):>5.1f}%  {r.final_loss:>10.5f}" for r in self.scan]
+        return "\n".join(lines)
 
 
 def predict_curve(result: FitResult, schedule: Sequence[float], *, steps: Sequence[int] | None = None,
@@ -110,22 +194,25 @@ def evaluate_curves(result: FitResult, table: RunTable) -> dict[str, dict[str, f
 
 
 def compare_schedules(result: FitResult, candidates: Mapping[str, Sequence[float]], *, level: float = 0.9
-                      ) -> list[tuple[str, float, float, float]]:
-    """Predicted final loss (value, lower, upper) of each candidate schedule, best first."""
-    return _rank({name: _final_samples(result, np.asarray(s, dtype=float)) for name, s in candidates.items()}, level)
+                      ) -> ScheduleRanking:
+    """Predicted final loss (with its interval) of each candidate schedule, best first."""
+    if not candidates:
+        raise InputError("compare_schedules needs at least one candidate schedule")
+    finals = {name: _final_samples(result, np.asarray(s, dtype=float)) for name, s in candidates.items()}
+    return ScheduleRanking(tuple(_rank(finals, level)), level)
 
 
-def _rank(finals: Mapping, level: float) -> list[tuple]:
+def _rank(finals: Mapping, level: float) -> list[RankedSchedule]:
     rows = []
     for name, (value, samples) in finals.items():
         lo, hi = (np.nan, np.nan) if samples is None else percentile_interval(samples, level)
-        rows.append((name, value, lo, hi))
-    return sorted(rows, key=lambda r: r[1])
+        rows.append(RankedSchedule(str(name), float(value), float(lo), float(hi)))
+    return sorted(rows, key=lambda r: r.final_loss)
 
 
 def best_wsd_decay(result: FitResult, total: int, peak: float, floor: float, *, warmup: int = 0,
                    shape: str = "linear", fractions: Sequence[float] = tuple(np.linspace(0.05, 0.6, 12)),
-                   level: float = 0.9) -> dict:
+                   level: float = 0.9) -> WSDDecay:
     """The WSD decay fraction (of ``total`` steps) with the lowest predicted final loss, and the whole scan.
 
     With draws, the best fraction under each draw gives the interval of the optimum itself."""
@@ -133,13 +220,15 @@ def best_wsd_decay(result: FitResult, total: int, peak: float, floor: float, *, 
     for f in fractions:
         decay = int(round(f * total))
         if 1 <= decay <= total - warmup - 1:
-            finals[float(f)] = _final_samples(result, sched.wsd(total, peak, floor, decay, shape=shape,
+            finals[f"{float(f):.6g}"] = _final_samples(result, sched.wsd(total, peak, floor, decay, shape=shape,
                                                                 warmup=warmup))
+    if not finals:
+        raise InputError(f"no decay fraction in {list(fractions)} fits {total} steps after {warmup} of warmup")
     scan = _rank(finals, level)
     interval = (float("nan"),) * 2
     if result.draws is not None:
         per_draw = np.array([samples for _, samples in finals.values()])  # (fractions, draws)
-        interval = percentile_interval(np.array(list(finals))[np.argmin(per_draw, axis=0)], level)
+        interval = percentile_interval(np.array(list(finals), dtype=float)[np.argmin(per_draw, axis=0)], level)
     best = scan[0]
-    return {"best_fraction": best[0], "final_loss": best[1:], "fraction_interval": interval,
-            "scan": sorted(scan)}
+    return WSDDecay(float(best.name), best, tuple(interval), tuple(sorted(scan, key=lambda r: float(r.name))), level,
+                    {"total": total, "peak": peak, "floor": floor, "warmup": warmup, "shape": shape})
