@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: app test install bench reproduce clean
+.PHONY: app test test-fast install bench reproduce clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ app: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, long fits); under a minute
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_chinchilla.py

@@ -19,7 +19,9 @@ from ._errors import IdentifiabilityError as IdentifiabilityError  # noqa: E402
 from ._errors import InputError as InputError  # noqa: E402
 from ._errors import UnreachableTargetError as UnreachableTargetError  # noqa: E402
 from ._fit import FitError as FitError  # noqa: E402
+from ._fit import compiled_programs as compiled_programs  # noqa: E402
 from ._fit import fit as fit  # noqa: E402
+from ._fit import prepare as prepare  # noqa: E402
 from ._forecast import Allocation as Allocation  # noqa: E402
 from ._forecast import Band as Band  # noqa: E402
 from ._forecast import Forecast as Forecast  # noqa: E402
@@ -29,6 +31,7 @@ from ._forecast import forecast as forecast  # noqa: E402
 from ._io import read_runs as read_runs  # noqa: E402
 from ._isoflop import IsoflopResult as IsoflopResult  # noqa: E402
 from ._isoflop import isoflop as isoflop  # noqa: E402
+from ._law import FORECASTS as FORECASTS  # noqa: E402
 from ._law import SIX_ND as SIX_ND  # noqa: E402
 from ._law import ComputeModel as ComputeModel  # noqa: E402
 from ._law import DataScale as DataScale  # noqa: E402
@@ -39,10 +42,13 @@ from ._params import Param as Param  # noqa: E402
 from ._resample import ResamplePlan as ResamplePlan  # noqa: E402
 from ._resample import resample_plan as resample_plan  # noqa: E402
 from ._result import FitResult as FitResult  # noqa: E402
+from ._reproduce import reproduce as reproduce  # noqa: E402
 from ._result import preset as preset  # noqa: E402
 from ._schema import RunTable as RunTable  # noqa: E402
 from ._schema import SchemaError as SchemaError  # noqa: E402
 from ._schema import table_from_columns as table_from_columns  # noqa: E402
+from ._schema import table_from_csv as table_from_csv  # noqa: E402
+from ._cache import enable_compilation_cache as enable_compilation_cache  # noqa: E402
 from .laws import UnknownLawError as UnknownLawError  # noqa: E402
 from .laws import available_laws as available_laws  # noqa: E402
 from .laws import get_law as get_law  # noqa: E402

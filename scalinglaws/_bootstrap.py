@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _solve
+from . import _export, _solve
 from ._errors import InputError
 from ._fit import prepare
 from ._resample import MIN_CURVES, ResamplePlan, resample_plan, resample_weights
@@ -110,8 +110,8 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
             break
         # later rounds are padded to a power of two (at least 16) so that few distinct shapes are ever compiled
         pick = todo if len(todo) == n else np.resize(todo, max(16, 1 << int(np.ceil(np.log2(len(todo))))))
-        out = _refit(jnp.asarray(u[pick]), counts[pick], prep.x, prep.y, prep.w, codes, method=method,
-                     maxiter=maxiter, **static)
+        out = _export.call(_refit, jnp.asarray(u[pick]), counts[pick], prep.x, prep.y, prep.w, codes,
+                           method=method, maxiter=maxiter, **static)
         u[todo] = np.asarray(out.u)[: len(todo)]
         conv[todo] = np.asarray(out.converged)[: len(todo)]
     n_conv = int(conv.sum())

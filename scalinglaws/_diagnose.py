@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _solve
+from . import _export, _solve
 from ._errors import IdentifiabilityError
 
 __all__ = ["check_identifiable", "diagnose"]
@@ -137,13 +137,13 @@ def diagnose(law, objective, prep, scale, out, best: int, steps, refine: int, gt
                         "the input it governs")
     weak, ratio = [], float("nan")
     if np.isfinite(value):
-        h = np.asarray(_hessian(jnp.asarray(u), prep.x, prep.y, prep.w, law=law, objective=objective))
+        h = np.asarray(_export.call(_hessian, jnp.asarray(u), prep.x, prep.y, prep.w, law=law, objective=objective))
         weak, ratio = unresolved(h, list(law.param_names))
         if weak:
             warnings.append(f"near-singular curvature at the optimum (scaled condition {ratio:.2g}): the data "
                             f"cannot resolve {', '.join(weak)} separately; their intervals will be wide. Fix or "
                             "tie one of them, or add runs that vary the inputs they govern")
-    r = np.asarray(_residuals(jnp.asarray(u), prep.x, prep.y, law=law, objective=objective))
+    r = np.asarray(_export.call(_residuals, jnp.asarray(u), prep.x, prep.y, law=law, objective=objective))
     keep = np.asarray(prep.w) > 0
     target = np.log(np.asarray(prep.y)) if objective.residuals == "log" else np.asarray(prep.y)
     spread = float(np.sum((target[keep] - target[keep].mean()) ** 2))

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _solve
+from . import _export, _solve
 from ._diagnose import check_identifiable, diagnose
 from ._errors import InputError
 from ._law import DataScale, Law, constrain
@@ -33,7 +33,7 @@ from ._result import FitResult
 from ._schema import RunTable, SchemaError, check_kinds, table_from_columns
 from .laws import get_law
 
-__all__ = ["fit", "FitError", "Prepared", "prepare"]
+__all__ = ["fit", "FitError", "Prepared", "prepare", "compiled_programs"]
 
 GRIDS = ("data", "published")
 
@@ -108,6 +108,12 @@ def _fit_core(grid, x, y, w, x_search, *, law, search, objective, refine, maxite
     return final, coarse.steps + polished.steps + final.steps
 
 
+def compiled_programs() -> int:
+    """How many fit programs this process has compiled (one per law, objective, settings and data shape): a second
+    fit of the same law on same-shaped data adds none."""
+    return int(_fit_core._cache_size())
+
+
 def fit(
     law: str | Law,
     data,
@@ -174,9 +180,9 @@ def fit(
         starts, how = law.start_grid(scale, published=grid == "published"), grid
     refine = int(min(law.refine if refine is None else refine, len(starts)))
     x_search = None if search is None else search.features(prep.table)
-    out, steps = _fit_core(jnp.asarray(starts), prep.x, prep.y, prep.w, x_search, law=law, search=search,
-                           objective=objective,
-                           refine=refine, maxiter=int(maxiter), gtol=float(gtol), atol=float(atol))
+    out, steps = _export.call(_fit_core, jnp.asarray(starts), prep.x, prep.y, prep.w, x_search, law=law,
+                              search=search, objective=objective, refine=refine, maxiter=int(maxiter),
+                              gtol=float(gtol), atol=float(atol))
     values = np.asarray(out.value)
     best = int(np.nanargmin(np.where(np.isfinite(values), values, np.inf)))
     params = {k: float(v) for k, v in law.unpack(jnp.asarray(out.u[best])).items()}

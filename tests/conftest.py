@@ -3,9 +3,19 @@ from pathlib import Path
 import pytest
 
 import scalinglaws as sl
+from scalinglaws import enable_compilation_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 CHINCHILLA_CSV = ROOT / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
+
+# XLA's compiled programs persist between test runs (a second `make test-fast` skips most compiling); the results
+# are the same programs' results, so nothing a test checks depends on it
+enable_compilation_cache(ROOT / ".pytest_cache" / "jax", export=False)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: long reproductions, notebooks, subprocesses, long fits "
+                                       "(left out by `make test-fast`)")
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ import pytest
 from scipy.optimize import curve_fit
 
 import scalinglaws as sl
-from scalinglaws._schema import table_from_columns
 
 
 def test_epoch_huber_fit(chinchilla_fit):
@@ -40,7 +39,7 @@ def test_agrees_with_scipy_curve_fit():
 
 def test_row_order_does_not_matter(chinchilla_table, chinchilla_fit):
     perm = np.random.default_rng(1).permutation(len(chinchilla_table))
-    shuffled = table_from_columns({k: chinchilla_table[k][perm] for k in ("N", "D", "loss")})
+    shuffled = sl.table_from_columns({k: chinchilla_table[k][perm] for k in ("N", "D", "loss")})
     r = sl.fit("chinchilla", shuffled)
     assert r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-9)
     assert r.natural["alpha"] == pytest.approx(chinchilla_fit.natural["alpha"], rel=1e-5)
@@ -75,7 +74,7 @@ def test_bad_data_is_reported_before_any_jax():
     text = str(err.value)
     assert "missing column 'D'" in text and "'N': must be positive" in text and "'loss': NaN" in text
     with pytest.raises(sl.SchemaError, match="needs column 'D'"):
-        sl.fit("chinchilla", table_from_columns({"N": [1e8, 2e8], "loss": [3.0, 2.9]}))
+        sl.fit("chinchilla", sl.table_from_columns({"N": [1e8, 2e8], "loss": [3.0, 2.9]}))
 
 
 def test_the_data_grid_reaches_the_published_grids_optimum(chinchilla_table, chinchilla_fit):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws._isoflop import isoflop
+from scalinglaws import isoflop
 
 
 def test_recovers_the_exponent_of_a_symmetric_law():

@@ -15,8 +15,7 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws import _fit, plots
-from scalinglaws._law import DataScale
+from scalinglaws import DataScale, plots
 
 matplotlib.use("Agg")
 
@@ -57,7 +56,7 @@ def test_the_suite_covers_every_registered_law():
 def test_declarations(name):
     law = sl.get_law(name)
     assert law.citation and law.formula and law.params and law.target
-    assert set(law.forecasts) <= set(sl._law.FORECASTS) and "predict" in law.forecasts
+    assert set(law.forecasts) <= set(sl.FORECASTS) and "predict" in law.forecasts
     if law.can("allocation"):
         assert {"N", "D"} <= set(law.inputs) and law.compute is not None
     if law.can("curve"):
@@ -72,7 +71,7 @@ def test_declarations(name):
 def test_parameter_round_trip_and_finite_objective_over_the_grid(name):
     law = sl.get_law(name)
     data, _ = synthetic(law, jax.random.key(0))
-    prep = _fit.prepare(law, data)
+    prep = sl.prepare(law, data)
     scale = DataScale.of({k: np.asarray(v) for k, v in prep.x.items()}, np.asarray(prep.y))
     grids = [law.start_grid(scale)] + ([law.start_grid(published=True)] if law.published_grid else [])
     objective = sl.Objective()
@@ -111,10 +110,10 @@ def test_json_round_trip(name):
 def test_same_shaped_data_does_not_recompile(name):
     law = sl.get_law(name)
     fitted(name)
-    before = _fit._fit_core._cache_size()
+    before = sl.compiled_programs()
     data, _ = synthetic(law, jax.random.key(7))
     assert sl.fit(law, data).converged
-    assert _fit._fit_core._cache_size() == before
+    assert sl.compiled_programs() == before
 
 
 @pytest.mark.parametrize("name", LAWS)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws._schema import table_from_csv
+from scalinglaws import table_from_csv
 
 
 def test_aliases_and_derived_tokens():

@@ -34,7 +34,6 @@ from functools import lru_cache
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.signal import lfilter
 
 from .._errors import InputError
 from .._law import Law
@@ -66,6 +65,8 @@ def forward_area(eta: np.ndarray) -> np.ndarray:
 
 def annealing_area(eta: np.ndarray, lam: float) -> np.ndarray:
     """S2(s) = sum_{i <= s} m_i, m_i = lam m_{i-1} + (eta_{i-1} - eta_i), for every step (vectorised)."""
+    from scipy.signal import lfilter  # imported here: scipy.signal alone takes a second to import
+
     drops = np.zeros_like(np.asarray(eta, dtype=float))
     drops[1:] = eta[:-1] - eta[1:]
     return np.cumsum(lfilter([1.0], [1.0, -lam], drops))
