@@ -120,6 +120,6 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
         warnings.append(f"bootstrap: {n - n_conv} of {n} refits did not converge (kept in the draws)")
     info = {"n": int(n), "seed": int(plan.seed), "resample": plan.describe(), "plan": plan.id,
             "n_converged": n_conv, "gtol": float(gtol)}
-    values = law.unpack(jnp.asarray(u))  # draws are kept as parameter values, not the solver's unconstrained u
+    values = law.unpack(u)  # draws are kept as parameter values, not the solver's unconstrained u
     draws = np.stack([np.asarray(values[name]) for name in law.param_names], axis=-1)
     return dataclasses.replace(result, draws=draws, bootstrap_info=info, warnings=tuple(warnings))

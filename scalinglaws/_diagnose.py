@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _export, _solve
+from . import _export
 from ._errors import IdentifiabilityError
 
 __all__ = ["check_identifiable", "diagnose"]
@@ -92,7 +92,7 @@ def unresolved(h: np.ndarray, names) -> tuple[list[str], float]:
 
 
 def _degenerate(law, params: dict, u: np.ndarray, scale) -> list[str]:
-    natural = {k: float(v) for k, v in law.natural(params).items()}
+    natural = {k: float(v) for k, v in law.natural({k: np.float64(v) for k, v in params.items()}).items()}
     out = []
     for i, p in enumerate(law.params):
         value = natural.get(p.natural_name, params[p.name])
@@ -110,12 +110,12 @@ def diagnose(law, objective, prep, scale, out, best: int, steps, refine: int, gt
     values = np.asarray(out.value)
     value = float(values[best])
     u = np.asarray(out.u[best])
-    params = {k: float(v) for k, v in law.unpack(jnp.asarray(u)).items()}
+    params = {k: float(v) for k, v in law.unpack(u).items()}
     same = np.isfinite(values) & (np.abs(values - value) <= 1e-6 * abs(value) + 1e-14)
     n_at_best = int(np.sum(same & np.asarray(out.converged)))
     grad_norm = float(out.grad_norm[best])
     converged = bool(out.converged[best])
-    tol = float(_solve.tolerance(value, gtol, atol))
+    tol = gtol * abs(value) + atol  # as _solve.tolerance, in plain floats
     at_bound = [p.name for p in law.params if p.bounded and p.near_bound(params[p.name])]
     warnings = []
     if not np.isfinite(value):

@@ -1,16 +1,17 @@
-"""Traced solvers kept on disk, so that a new process (the CLI) skips JAX's tracing as well as its compiling.
+"""Compiled solvers kept on disk, so that a new process (the CLI) neither traces nor compiles them again.
 
 JAX's persistent compilation cache (``_cache``) skips XLA compilation in a new process, but every process still
-traces the Python solver again (about a second for a fit and its diagnostics). :func:`call` runs a jitted function
-through ``jax.export``: the first time for a given law, static settings and argument shapes, the traced function
-is serialised to the cache folder; later processes deserialise it (milliseconds) and call it, and its compiled
-code comes from the compilation cache.
+traces the Python solver and lowers it again (about a second for a fit and its diagnostics). :func:`call` runs a
+jitted function through a compiled executable kept in the cache folder
+(``jax.experimental.serialize_executable``): the first time for a given law, static settings and argument shapes
+it is compiled and written; later processes load it (a fifth of a second, mostly XLA's start-up) and call it.
 
 Only laws that can be rebuilt from their reference (registered laws, laws made by a registered factory) are kept,
 and the key includes the law's reference, the static settings, the arguments' shapes and dtypes, the versions of
-JAX and of this package and a hash of this package's source, so that a changed solver or law is traced anew.
-Everything falls back to the plain jitted call when the cache is off (the default outside the CLI), when a law is
-made at run time, or when serialisation is unavailable.
+JAX and of this package, a hash of this package's source and the machine's processor, so that a changed solver, a
+changed law or another machine compiles anew. Everything falls back to the plain jitted call when the cache is
+off (the default outside the CLI), when a law is made at run time, or when loading fails. The files are pickles
+written by this package into the user's own cache folder; they are read from there only.
 """
 
 from __future__ import annotations
@@ -45,6 +46,20 @@ def disable() -> None:
 
 
 @lru_cache(maxsize=1)
+def _machine() -> str:
+    """The processor and platform an executable was compiled for (it is not portable across them)."""
+    import platform
+
+    flags = ""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            flags = next((line for line in handle if line.startswith("flags")), "")
+    except OSError:
+        pass
+    return f"{platform.machine()}|{platform.processor()}|{jax.default_backend()}|{hashlib.sha256(flags.encode()).hexdigest()[:12]}"
+
+
+@lru_cache(maxsize=1)
 def _source_hash() -> str:
     h = hashlib.sha256()
     root = Path(__file__).resolve().parent
@@ -52,19 +67,6 @@ def _source_hash() -> str:
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
-
-
-@lru_cache(maxsize=1)
-def _register_outcome() -> bool:
-    try:
-        from jax import export
-
-        from ._solve import Outcome
-
-        export.register_namedtuple_serialization(Outcome, serialized_name="scalinglaws.Outcome")
-        return True
-    except Exception:  # noqa: BLE001 - no serialisation (e.g. flatbuffers missing): run the plain jitted call
-        return False
 
 
 def _reloadable(law) -> bool:
@@ -84,28 +86,33 @@ def _key(fn, args, static: dict) -> str:
     plain = {k: (law_reference(v) if hasattr(v, "params") and hasattr(v, "predict") else repr(v))
              for k, v in sorted(static.items())}
     text = json.dumps([fn.__module__, fn.__name__, plain, str(tree), shapes, jax.__version__, __version__,
-                       _source_hash()], sort_keys=True, default=str)
+                       _source_hash(), _machine()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def call(fn, *args, **static):
-    """``fn(*args, **static)`` for a jitted ``fn`` whose ``static`` include ``law``, through a traced export kept
-    on disk when the cache is on."""
+    """``fn(*args, **static)`` for a jitted ``fn`` whose ``static`` include ``law``, through a compiled executable
+    kept on disk when the cache is on."""
     laws = [v for v in static.values() if hasattr(v, "params") and hasattr(v, "predict")]
-    if _DIR is None or not _register_outcome() or not all(_reloadable(law) for law in laws):
+    if _DIR is None or not all(_reloadable(law) for law in laws):
         return fn(*args, **static)
     key = _key(fn, args, static)
-    exported = _LOADED.get(key)
-    if exported is None:
-        from jax import export
+    compiled = _LOADED.get(key)
+    if compiled is None:
+        import pickle
 
-        path = _DIR / f"{key}.jaxexport"
+        from jax.experimental import serialize_executable
+
+        path = _DIR / f"{key}.xla"
         try:
-            exported = export.deserialize(bytearray(path.read_bytes()))
-        except Exception:  # noqa: BLE001 - missing, partial or from another JAX: trace it again
-            exported = export.export(fn)(*args, **static)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(exported.serialize())
-            tmp.replace(path)
-        _LOADED[key] = exported
-    return exported.call(*args)
+            compiled = serialize_executable.deserialize_and_load(*pickle.loads(path.read_bytes()))
+        except Exception:  # noqa: BLE001 - missing, partial or stale: compile it (from the compilation cache)
+            compiled = fn.lower(*args, **static).compile()
+            try:
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(serialize_executable.serialize(compiled)))
+                tmp.replace(path)
+            except Exception:  # noqa: BLE001 - an executable that cannot be written is only not kept
+                pass
+        _LOADED[key] = compiled
+    return compiled(*args)

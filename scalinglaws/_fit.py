@@ -183,9 +183,10 @@ def fit(
     out, steps = _export.call(_fit_core, jnp.asarray(starts), prep.x, prep.y, prep.w, x_search, law=law,
                               search=search, objective=objective, refine=refine, maxiter=int(maxiter),
                               gtol=float(gtol), atol=float(atol))
-    values = np.asarray(out.value)
+    out, steps = jax.tree.map(np.asarray, out), np.asarray(steps)  # NumPy from here: no op-by-op dispatch
+    values = out.value
     best = int(np.nanargmin(np.where(np.isfinite(values), values, np.inf)))
-    params = {k: float(v) for k, v in law.unpack(jnp.asarray(out.u[best])).items()}
+    params = {k: float(v) for k, v in law.unpack(out.u[best]).items()}
     diagnostics, warnings = diagnose(law, objective, prep, scale, out, best, steps, refine, gtol, atol)
     settings = {**objective.to_dict(), "weights": None if weights is None else [float(v) for v in weights],
                 "grid": how, "grid_size": int(len(starts)), "refine": refine, "maxiter": int(maxiter),

@@ -87,8 +87,8 @@ class Param:
         return self.log_of or self.name
 
     def natural_value(self, value):
-        """Fitted value -> published parameterisation (``exp`` for a ``log_of`` parameter)."""
-        return jnp.exp(value) if self.log_of else value
+        """Fitted value -> published parameterisation (``exp`` for a ``log_of`` parameter); NumPy in, NumPy out."""
+        return _xp(value).exp(value) if self.log_of else value
 
     def from_natural_value(self, value):
         return np.log(value) if self.log_of else np.asarray(value, dtype=float)
@@ -98,14 +98,16 @@ class Param:
         return math.isfinite(self.lower) or math.isfinite(self.upper)
 
     def to_value(self, u):
-        """Unconstrained ``u`` -> parameter value (jnp, differentiable)."""
+        """Unconstrained ``u`` -> parameter value (jnp, differentiable; NumPy for NumPy input, which keeps
+        reports and diagnostics off JAX's op-by-op dispatch)."""
         lo, hi = self.lower, self.upper
+        xp = _xp(u)
         if math.isfinite(lo) and math.isfinite(hi):
-            return lo + (hi - lo) * jnp.asarray(_sigmoid(u))
+            return lo + (hi - lo) * _sigmoid(u, xp)
         if math.isfinite(lo):
-            return lo + (jnp.exp(u) if self.log else _softplus(u))
+            return lo + (xp.exp(u) if self.log else _softplus(u, xp))
         if math.isfinite(hi):
-            return hi - _softplus(u)
+            return hi - _softplus(u, xp)
         return u
 
     def to_unconstrained(self, value):
@@ -131,12 +133,17 @@ class Param:
         return False
 
 
-def _softplus(u):
-    return jnp.logaddexp(u, 0.0)
+def _xp(u):
+    """NumPy for NumPy (or Python) numbers, jnp for JAX arrays and tracers."""
+    return np if isinstance(u, (np.ndarray, np.generic, float, int)) else jnp
 
 
-def _sigmoid(u):
-    return 0.5 * (jnp.tanh(0.5 * u) + 1.0)
+def _softplus(u, xp=jnp):
+    return xp.logaddexp(u, 0.0)
+
+
+def _sigmoid(u, xp=jnp):
+    return 0.5 * (xp.tanh(0.5 * u) + 1.0)
 
 
 def grid_product(params: Sequence[Param]) -> np.ndarray:

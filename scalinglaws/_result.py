@@ -117,7 +117,7 @@ class FitResult:
     @property
     def natural(self) -> dict[str, float]:
         """Parameters in the law's published parameterisation (Chinchilla: A, B, E, alpha, beta)."""
-        return {k: float(v) for k, v in self.law.natural(self.params).items()}
+        return {k: float(v) for k, v in self.law.natural({k: np.float64(v) for k, v in self.params.items()}).items()}
 
     def fitted_draws(self) -> dict[str, np.ndarray]:
         """Bootstrap draws of the fitted parameters by name (arrays of shape (B,)), ready for ``law.predict``."""

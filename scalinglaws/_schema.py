@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 __all__ = ["SchemaError", "RunTable", "validate", "table_from_csv", "table_from_columns", "concat_tables",
            "check_kinds", "COLUMN_KINDS", "KINDS"]
@@ -234,6 +233,13 @@ class RunTable:
         return self.select(values < np.sort(values)[-n])
 
 
+def _pd():
+    """pandas, imported on first use: it costs a quarter of a second that a CLI command reading JSON never needs."""
+    import pandas
+
+    return pandas
+
+
 def _kind_problem(values: np.ndarray, kind: str) -> str:
     """What is wrong with finite ``values`` for ``kind`` ('' when nothing), e.g. 'must be in [0, 1], not at rows 3'."""
     finite = np.isfinite(values)
@@ -279,7 +285,7 @@ def _rows(index: np.ndarray) -> str:
     return f"row{'s' if len(index) > 1 else ''} {shown}{more}"
 
 
-def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False
+def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False
              ) -> RunTable:
     """Validate a DataFrame into a :class:`RunTable`, raising :class:`SchemaError` with every problem.
 
@@ -317,7 +323,7 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
         if name == "run" or name in columns:
             continue
         raw = df[col]
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+        values = _pd().to_numeric(raw, errors="coerce").to_numpy(dtype=float)
         non_numeric[name] = np.isnan(values) & raw.notna().to_numpy()
         bad = np.flatnonzero(non_numeric[name])
         if name in NUMERIC:
@@ -370,7 +376,7 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
     else:
         runs = np.array([f"row{i + 1}" for i in range(len(df))])
 
-    key = pd.DataFrame({"run": runs, "step": columns["step"]}) if "step" in columns else pd.DataFrame({"run": runs})
+    key = _pd().DataFrame({"run": runs, "step": columns["step"]}) if "step" in columns else _pd().DataFrame({"run": runs})
     dup = np.flatnonzero(key.duplicated(keep="first").to_numpy())
     if len(dup) and "run" in df.columns:
         what = "(run, step)" if "step" in columns else "run id (one row per run expected without a step column)"
@@ -385,11 +391,11 @@ def validate(df: pd.DataFrame, *, require: Sequence[str] = (), source: str = "",
     return RunTable(columns, runs, tuple(notes), source, tuple(labels))
 
 
-def _read_csv(buffer) -> tuple[pd.DataFrame | None, str]:
+def _read_csv(buffer) -> tuple[_pd().DataFrame | None, str]:
     """A DataFrame, or the reason the buffer is not a readable CSV."""
     try:
-        return pd.read_csv(buffer), ""
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        return _pd().read_csv(buffer), ""
+    except (_pd().errors.ParserError, _pd().errors.EmptyDataError, UnicodeDecodeError) as exc:
         return None, f"not a readable CSV: {exc}"
 
 
@@ -406,7 +412,7 @@ def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", dro
 def table_from_columns(columns: Mapping[str, Sequence], *, require: Sequence[str] = (), source: str = "") -> RunTable:
     """A validated :class:`RunTable` from a mapping of column name to values (e.g. a dict of arrays)."""
     try:
-        df = pd.DataFrame({k: list(np.ravel(v)) if np.ndim(v) else [v] for k, v in columns.items()})
+        df = _pd().DataFrame({k: list(np.ravel(v)) if np.ndim(v) else [v] for k, v in columns.items()})
     except ValueError as exc:
         raise SchemaError([f"columns of different lengths: {exc}"], source) from None
     return validate(df, require=require, source=source)
@@ -428,4 +434,4 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
         raise SchemaError(problems, source)
     if not frames:
         raise SchemaError(["no CSV files found"], source)
-    return validate(pd.concat(frames, ignore_index=True), require=require, source=source, drop_empty=drop_empty)
+    return validate(_pd().concat(frames, ignore_index=True), require=require, source=source, drop_empty=drop_empty)

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -51,6 +52,7 @@ def test_isoflop(capsys, root):
     assert "N*(C) =" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # subprocesses
 @pytest.mark.parametrize("argv,message", [
     (["fit", "nope.csv", "--law", "chinchilla"], "no such file"),
     (["fit", "{csv}", "--law", "chinchila"], "unknown law 'chinchila'"),
@@ -69,6 +71,7 @@ def test_bad_input_exits_2_without_traceback(tmp_path, root, argv, message):
         assert "'N': must be positive" in proc.stderr and "'loss': NaN" in proc.stderr
 
 
+@pytest.mark.slow  # subprocesses
 def test_too_few_runs_exit_2_naming_the_counts(tmp_path):
     two = tmp_path / "two.csv"
     two.write_text("N,D,loss\n1e8,2e9,3.1\n4e8,8e9,2.8\n")
@@ -98,11 +101,28 @@ def test_fixed_and_tied_parameters_from_the_cli(tmp_path, capsys, root):
     assert code == 0 and "(tied = alpha)" in out and "(fixed)" in out
 
 
+@pytest.mark.slow
+def test_compiled_solvers_kept_on_disk(tmp_path, root):
+    env = {**os.environ, "SCALINGLAWS_EXPORT": "1", "SCALINGLAWS_CACHE": str(tmp_path / "cache")}
+    csv = root / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
+    outs = []
+    for i in range(2):
+        out = tmp_path / f"fit{i}.json"
+        subprocess.run([sys.executable, "-m", "scalinglaws", "fit", str(csv), "--law", "chinchilla", "--drop-largest",
+                        "loss:5", "--out", str(out)], env=env, check=True, capture_output=True)
+        outs.append(json.loads(out.read_text()))
+    kept = list((tmp_path / "cache" / "exported").glob("*.xla"))
+    assert len(kept) == 3  # the fit, the curvature and the residuals, each compiled once and loaded the second time
+    assert outs[0]["params"] == outs[1]["params"] and outs[0]["diagnostics"] == outs[1]["diagnostics"]
+
+
+@pytest.mark.slow  # subprocesses
 def test_usage_error_exits_2():
     proc = subprocess.run([sys.executable, "-m", "scalinglaws", "fit"], capture_output=True, text=True)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow  # subprocesses
 def test_lr_schedule_fit_and_schedule_forecast(tmp_path, capsys, root):
     out = tmp_path / "tissue.json"
     folder = root / "data" / "lr_schedules" / "csv_25"

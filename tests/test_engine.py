@@ -14,6 +14,7 @@ import scalinglaws as sl
 from scalinglaws import Law, Param
 
 
+@pytest.mark.slow  # a subprocess
 def test_a_law_made_at_run_time_fits_bootstraps_forecasts_and_reloads_in_a_new_process(tmp_path):
     law = sl.power_law("tokens_seen")  # a factory's law: never registered
     assert law.name not in sl.available_laws()

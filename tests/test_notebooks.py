@@ -4,9 +4,9 @@ import json
 
 import matplotlib
 import pytest
-
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # the long tier: left out by `make test-fast`
 matplotlib.use("Agg")
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 

@@ -2,6 +2,8 @@
 
 import pytest
 
+pytestmark = pytest.mark.slow  # the long tier: left out by `make test-fast`
+
 import json
 
 from scalinglaws import reproduce
