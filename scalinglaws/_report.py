@@ -14,6 +14,7 @@ def _fit_lines(result) -> list[str]:
     loss = f"huber(delta={s['delta']:g})" if s.get("loss") == "huber" else s.get("loss", "?")
     weighted = "" if s.get("weights") is None else ", weighted by run"
     grid = {"data": "grid anchored to the data", "published": "published grid", "init": "one given start"}
+    grid_text = f" ({grid.get(s['grid'], s['grid'])})" if s.get("grid") else ""
     return [
         "[[Fit]]",
         f"    data fingerprint   {result.fingerprint}  ({result.n_points} points, {result.n_runs} runs)",
@@ -21,7 +22,7 @@ def _fit_lines(result) -> list[str]:
         f"{result.objective:.10g}",
         f"    converged          {'yes' if result.converged else 'NO'}  (max|grad| {result.grad_norm:.3g}, "
         f"tolerance {result.grad_tol:.3g}, {d.get('iterations', '?')} iterations)",
-        f"    starts             {s.get('grid_size', '?')} scored ({grid.get(s.get('grid'), s.get('grid'))}), "
+        f"    starts             {s.get('grid_size', '?')} scored{grid_text}, "
         f"{result.n_refined} refined, {result.n_at_best} reached the best optimum",
         *([f"    R^2                {d['r2']:.5f} ({s.get('residuals', '?')} scale)"] if "r2" in d else []),
     ]

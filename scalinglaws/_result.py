@@ -193,6 +193,7 @@ class FitResult:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> "FitResult":
+        d = _upgrade(d)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names - {"natural", "law_ref"}
         if unknown or "law" not in d or "params" not in d:
@@ -229,6 +230,24 @@ def percentile_interval(samples, level: float, axis=None):
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN slice: its interval is NaN, as wanted
         lo, hi = np.nanpercentile(samples, [tail, 100.0 - tail], axis=axis)
     return (float(lo), float(hi)) if axis is None else (lo, hi)
+
+
+_OLD_DIAGNOSTICS = ("objective", "converged", "grad_norm", "grad_tol", "n_refined", "n_at_best", "at_bound")
+
+
+def _upgrade(d: Mapping) -> dict:
+    """A result written by scalinglaws 0.1 (diagnostics at the top level, settings mixed with them) in this
+    version's layout, so that older fit.json files still load."""
+    d = dict(d)
+    if "diagnostics" in d or "converged" not in d:
+        return d
+    diagnostics = {k: d.pop(k) for k in _OLD_DIAGNOSTICS if k in d}
+    settings = dict(d.get("settings", {}))
+    for k in ("iterations", "weighted"):
+        if k in settings:
+            diagnostics[k] = settings.pop(k)
+    d["settings"], d["diagnostics"] = settings, diagnostics
+    return d
 
 
 def _plain(value):

@@ -105,6 +105,19 @@ def test_result_round_trips_through_json(chinchilla_table, chinchilla_fit):
         sl.FitResult.from_dict({"hello": 1})
 
 
+def test_a_result_written_by_the_previous_version_loads(chinchilla_fit):
+    # scalinglaws 0.1 kept the diagnostics at the top level and mixed settings with them
+    old = {"law": "chinchilla", "params": dict(chinchilla_fit.params), "objective": 1.0182740178e-3,
+           "converged": True, "grad_norm": 1e-12, "grad_tol": 1.1e-11, "n_refined": 16, "n_at_best": 13,
+           "at_bound": [], "settings": {"loss": "huber", "delta": 0.001, "residuals": "log", "iterations": 83,
+                                        "weighted": False, "grid_size": 4500}, "fingerprint": "78df26c2d7254303",
+           "n_points": 240, "n_runs": 240, "input_ranges": {}, "warnings": [], "draws": None,
+           "bootstrap_info": None, "source": "fit", "natural": {}}
+    r = sl.FitResult.from_dict(old)
+    assert r.converged and r.objective == 1.0182740178e-3 and r.diagnostics["iterations"] == 83
+    assert r.objective_spec == sl.Objective() and "13 reached the best optimum" in r.report()
+
+
 def test_results_are_immutable(chinchilla_fit):
     import dataclasses
 
