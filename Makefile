@@ -31,6 +31,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_chinchilla.py
+	$(BIN)/python benchmarks/bench_engine.py
 
 reproduce: $(STAMP)
 	for d in fits/*/; do $(BIN)/scalinglaws reproduce $$d || exit 1; done

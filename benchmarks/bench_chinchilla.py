@@ -74,7 +74,7 @@ def main():
     log_n, log_d, log_l = np.log(table["N"]), np.log(table["D"]), np.log(table["loss"])
     ones = np.ones_like(log_n)
     law = sl.get_law("chinchilla")
-    grid = law.start_grid()
+    grid = law.start_grid(published=True)  # Hoffmann's 4500 starts, as Epoch used
     print(f"data: {len(table)} runs; grid: {len(grid)} starts; cores: {os.cpu_count()}")
 
     # (a) the fit
@@ -90,8 +90,8 @@ def main():
 
     t_scipy_sub, best = timed(scipy_fit)
     t_scipy = t_scipy_sub * len(grid) / len(subset)
-    t_cold, _ = timed(lambda: sl.fit(law, table))
-    t_ours, ours = timed(lambda: sl.fit(law, table), repeat=5)
+    t_cold, _ = timed(lambda: sl.fit(law, table, grid="published"))
+    t_ours, ours = timed(lambda: sl.fit(law, table, grid="published"), repeat=5)
     rel = abs(best.fun - ours.objective) / ours.objective
     print("\n(a) fit: Epoch's recipe (L-BFGS-B, finite differences, every grid start) vs scalinglaws.fit")
     print(f"  scipy: {len(subset)} of {len(grid)} starts in {t_scipy_sub:.2f} s -> {t_scipy:.1f} s for all "
@@ -100,9 +100,7 @@ def main():
     print(f"  optimum relative difference {rel:.2e} (subset's best vs ours); speed-up x{t_scipy / t_ours:.0f}")
 
     # (b) bootstrap
-    import jax
-
-    counts = np.asarray(sl._bootstrap.resample_weights(jax.random.key(0), len(table), args.resamples))
+    counts = sl.resample_plan(table, n=args.resamples, seed=0).counts
     theta0 = law.pack(ours.params)
 
     def scipy_boot(options):

@@ -1,7 +1,7 @@
 """Speed of the engine's front doors, each beside its baseline in the same run.
 
-(a) `scalinglaws fit` on the bundled Chinchilla data, warm (caches filled by a first run), with traced solvers kept
-    on disk (jax.export) against the same CLI with only XLA's compilation cache (SCALINGLAWS_EXPORT=0), which
+(a) `scalinglaws fit` on the bundled Chinchilla data, warm (caches filled by a first run), with compiled solvers kept
+    on disk (jax.experimental.serialize_executable) against the same CLI with only XLA's compilation cache (SCALINGLAWS_EXPORT=0), which
     traces the solver again in every process, as before this engine.
 (b) The Multi-Power Law fitted from its start grid on the 25M training curves (cosine_24000, constant_24000,
     wsdcon_9): searching on LR changes merged in blocks of 128, refining 2 starts and polishing on the law
@@ -38,13 +38,13 @@ def cli(env_extra, cache):
 
 def bench_cli():
     out = {}
-    for label, extra in (("traced solvers on disk", {}), ("compilation cache only", {"SCALINGLAWS_EXPORT": "0"})):
+    for label, extra in (("compiled solvers on disk", {}), ("compilation cache only", {"SCALINGLAWS_EXPORT": "0"})):
         with tempfile.TemporaryDirectory() as cache:
             cold = cli(extra, cache)
             warm = min(cli(extra, cache) for _ in range(3))
         out[label] = (cold, warm)
         print(f"  {label:<24} cold {cold:5.2f} s, warm {warm:5.2f} s (best of 3)")
-    new, old = out["traced solvers on disk"][1], out["compilation cache only"][1]
+    new, old = out["compiled solvers on disk"][1], out["compilation cache only"][1]
     print(f"  warm speed-up x{old / new:.1f}")
 
 
