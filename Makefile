@@ -16,11 +16,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-# Until the Streamlit app lands, `make app` fits the bundled Chinchilla data from the CLI and forecasts a budget.
+# The Streamlit app, opened on the bundled Chinchilla data (http://localhost:8501)
 app: $(STAMP)
-	$(BIN)/scalinglaws fit data/chinchilla_epoch/svg_extracted_data.csv --law chinchilla --drop-largest loss:5 \
-		--bootstrap 1000 --out .venv/chinchilla_fit.json
-	$(BIN)/scalinglaws forecast .venv/chinchilla_fit.json --compute 5.88e23 1e24 1e25
+	$(BIN)/streamlit run app/Home.py --server.headless true --server.maxUploadSize 50 \
+		--browser.gatherUsageStats false
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

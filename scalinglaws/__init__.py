@@ -29,6 +29,7 @@ from ._forecast import compute_for_target as compute_for_target  # noqa: E402
 from ._forecast import compute_optimal as compute_optimal  # noqa: E402
 from ._forecast import forecast as forecast  # noqa: E402
 from ._io import read_runs as read_runs  # noqa: E402
+from ._io import read_uploads as read_uploads  # noqa: E402
 from ._isoflop import IsoflopResult as IsoflopResult  # noqa: E402
 from ._isoflop import isoflop as isoflop  # noqa: E402
 from ._law import FORECASTS as FORECASTS  # noqa: E402
@@ -50,6 +51,7 @@ from ._schema import table_from_columns as table_from_columns  # noqa: E402
 from ._schema import table_from_csv as table_from_csv  # noqa: E402
 from ._cache import enable_compilation_cache as enable_compilation_cache  # noqa: E402
 from .laws import UnknownLawError as UnknownLawError  # noqa: E402
+from .laws import applicable_laws as applicable_laws  # noqa: E402
 from .laws import available_laws as available_laws  # noqa: E402
 from .laws import get_law as get_law  # noqa: E402
 from .laws import register as register  # noqa: E402

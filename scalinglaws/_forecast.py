@@ -90,6 +90,13 @@ class Allocation:
         return {**out, "level": self.level, "method": self.method, "warnings": list(self.warnings),
                 "fixed": dict(self.fixed), "draws_reaching": self.draws_reaching}
 
+    def rows(self) -> list[dict]:
+        """The allocation as table rows (quantity, value, lower, upper), for the app and CSV downloads."""
+        names = {"compute": "compute C (FLOP)", "N": "parameters N*", "D": "tokens D*",
+                 "tokens_per_param": "tokens per parameter", "loss": "loss"}
+        return [{"quantity": label, "value": float(getattr(self, k).value), "lower": float(getattr(self, k).lower),
+                 "upper": float(getattr(self, k).upper)} for k, label in names.items()]
+
     def summary(self) -> str:
         def row(name, band, fmt):
             s = f"  {name:<18}{format(float(band.value), fmt):>12}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any, Sequence
 
 from ._schema import RunTable, SchemaError, concat_tables, table_from_csv
 
-__all__ = ["read_runs", "read_json", "write_json"]
+__all__ = ["read_runs", "read_uploads", "read_json", "write_json"]
 
 
 def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False) -> RunTable:
@@ -31,6 +32,18 @@ def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empt
         raise SchemaError([f"no such file or folder: {path}"], str(path))
     with path.open("rb") as handle:
         return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty)
+
+
+def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False) -> RunTable:
+    """A run table from CSV contents already in memory (the app's uploads): one file as it is, several as one
+    table with one run per file (run id = the file's name without ``.csv``) unless they carry a run column."""
+    if not files:
+        raise SchemaError(["no file given"])
+    if len(files) == 1:
+        name, data = files[0]
+        return table_from_csv(data, source=name, drop_empty=drop_empty)
+    named = [(Path(name).stem, io.BytesIO(data)) for name, data in files]
+    return concat_tables(named, source=f"{len(files)} files", drop_empty=drop_empty)
 
 
 def read_json(path: str | os.PathLike) -> Any:

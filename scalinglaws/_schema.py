@@ -156,6 +156,20 @@ class RunTable:
         the series ``"lr"`` (see :meth:`with_series`)."""
         return self.with_series("lr", schedules)
 
+    def describe(self) -> list[dict]:
+        """One row per column: its name, kind, and range (or distinct labels), for reports and the app."""
+        rows = [{"column": "run", "kind": "run id", "range": f"{self.n_runs} runs"}]
+        for name, values in self.columns.items():
+            if name in self.labels:
+                distinct = list(dict.fromkeys(values.tolist()))
+                shown = ", ".join(map(str, distinct[:4])) + (" ..." if len(distinct) > 4 else "")
+                rows.append({"column": name, "kind": "label", "range": f"{len(distinct)} values: {shown}"})
+            else:
+                finite = values[np.isfinite(values)]
+                span = f"{finite.min():.4g} .. {finite.max():.4g}" if len(finite) else "no finite values"
+                rows.append({"column": name, "kind": COLUMN_KINDS.get(name, "metric"), "range": span})
+        return rows
+
     def with_column(self, name: str, values, *, kind: str | None = None) -> "RunTable":
         """This table with one more numeric column (one value per row), checked against its kind."""
         values = np.array(np.broadcast_to(np.asarray(values, dtype=float), (len(self),)))

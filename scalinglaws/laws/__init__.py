@@ -17,7 +17,8 @@ from .kaplan import KAPLAN
 from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA, multipower_law, tissue_law
 from .power import POWER_C, POWER_D, POWER_N, power_law
 
-__all__ = ["UnknownLawError", "get_law", "available_laws", "register", "unregister", "register_factory",
+__all__ = ["UnknownLawError", "get_law", "available_laws", "applicable_laws", "register", "unregister",
+           "register_factory",
            "law_from_reference", "law_reference"]
 
 _REGISTRY: dict[str, Law] = {}
@@ -63,6 +64,20 @@ def get_law(law: str | Law) -> Law:
 
 def available_laws() -> dict[str, Law]:
     return dict(sorted(_REGISTRY.items()))
+
+
+def applicable_laws(table) -> dict[str, Law]:
+    """The registered laws that a run table's columns allow: every column a law reads is present, and every
+    per-run series it needs is attached (an LR schedule counts as available when the table logs ``step`` and
+    ``lr``, from which :func:`scalinglaws.curves.schedules_from_lr` builds it)."""
+    out = {}
+    for name, law in available_laws().items():
+        if not all(c in table for c in law.columns):
+            continue
+        series_ok = all(table.series.get(s) or (s == "lr" and "lr" in table and "step" in table) for s in law.series)
+        if series_ok:
+            out[name] = law
+    return out
 
 
 def law_from_reference(ref: Mapping | str) -> Law:

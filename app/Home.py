@@ -1,0 +1,94 @@
+"""scalinglaws: from training runs to a forecast with a band, in a minute.
+
+Opens on a bundled real data set (Epoch's 240 Chinchilla runs), so it shows a fit and a forecast with no upload.
+Every number on the page comes from a library call (see _cached.py); this file only lays out widgets."""
+
+import streamlit as st
+
+import _cached as cached
+import scalinglaws as sl
+from scalinglaws import plots
+
+st.set_page_config(page_title="scalinglaws", layout="wide")
+st.title("scalinglaws")
+st.caption("Fit scaling laws to your training runs and forecast a larger run, with bootstrap uncertainty.")
+
+with st.sidebar:
+    st.header("Data")
+    source = st.radio("Runs", [*cached.BUNDLED, "Upload CSV files", "Paste CSV"], key="source")
+    files = ()
+    if source == "Upload CSV files":
+        uploads = st.file_uploader(f"One long CSV, or one CSV per run (at most {cached.MAX_UPLOAD_MB} MB)",
+                                   type="csv", accept_multiple_files=True, key="uploads")
+        files = tuple((f.name, f.getvalue()) for f in uploads or ())
+    elif source == "Paste CSV":
+        text = st.text_area("CSV text (a header line, then one line per run or per logged step)", key="pasted")
+        files = (("pasted.csv", text.encode()),) if text.strip() else ()
+    st.header("Fit")
+    resamples = st.select_slider("Bootstrap resamples (runs)", [0, 200, 500, 1000, 2000], value=1000,
+                                 key="resamples")
+
+if source in ("Upload CSV files", "Paste CSV"):
+    if not files:
+        st.info("Upload CSV files with one row per run (columns N, D or C, loss) or one row per logged step "
+                "(run, step, lr, loss). Column names are matched case-insensitively, with aliases "
+                "(params, tokens, flops, train_loss, ...).")
+        st.stop()
+    table = cached.uploaded(files)
+    if isinstance(table, sl.SchemaError):
+        st.error(f"{len(table.problems)} problem(s) in {table.source or 'the upload'}; nothing is fitted until "
+                 "they are fixed:")
+        st.markdown("\n".join(f"- {p}" for p in table.problems))
+        st.stop()
+else:
+    table = cached.bundled(source)
+
+st.subheader("Data")
+st.write(f"{len(table)} rows, {table.n_runs} runs.")
+for note in table.notes:
+    st.caption(f"note: {note}")
+st.dataframe(table.describe(), hide_index=True)
+
+laws = sl.applicable_laws(table)
+if not laws:
+    st.error("No law applies to these columns: a law needs, for example, N, D and loss (or N, C and loss), or "
+             "step, lr and loss for loss curves.")
+    st.stop()
+names = list(laws)
+law_name = st.selectbox("Law", names, index=names.index("chinchilla") if "chinchilla" in names else 0,
+                        format_func=lambda n: laws[n].title, key="law")
+with st.spinner(f"Fitting {law_name}" + (f" and {resamples} bootstrap refits" if resamples else "")):
+    result = cached.fit(table, table.fingerprint(), law_name, resamples)
+law = result.law
+
+st.subheader("Fit")
+if result.converged:
+    st.success(f"Converged; {result.n_at_best} of {result.n_refined} refined starts reached the best optimum.")
+else:
+    st.error("The fit did not converge: see the warnings below.")
+for warning in result.warnings:
+    st.warning(warning)
+st.code(result.report(), language=None)
+st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
+                   file_name=f"{law_name}_fit.json", mime="application/json")
+st.pyplot(plots.plot_parity(result, table), clear_figure=True)
+
+st.subheader("Forecast")
+if law.can("allocation"):
+    budget = st.number_input("Compute budget C (FLOP)", min_value=1e10, max_value=1e35, value=5.88e23,
+                             format="%.3e", key="budget")
+    allocation = sl.compute_optimal(result, budget)
+    st.dataframe(allocation.rows(), hide_index=True)
+    st.markdown(f"**Loss at this budget: {float(allocation.loss.value):.4f}**"
+                + (f" (90% interval {float(allocation.loss.lower):.4f} to {float(allocation.loss.upper):.4f})"
+                   if result.draws is not None else ""))
+    for warning in allocation.warnings:
+        st.caption(f"extrapolation: {warning}")
+    st.pyplot(plots.plot_frontier(result, table), clear_figure=True)
+    target = st.number_input("Target loss", min_value=1e-6, value=2.0, format="%.4f", key="target")
+    try:
+        st.text(sl.compute_for_target(result, target).summary())
+    except sl.UnreachableTargetError as exc:
+        st.warning(str(exc))
+else:
+    st.write(f"{law.name} forecasts: {', '.join(law.forecasts)}. Loss-curve forecasts come with the loss-curve page.")

@@ -1,0 +1,61 @@
+"""The Streamlit app through Streamlit's AppTest: the default page, an upload (pasted), bad input, the cache."""
+
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+pytest.importorskip("streamlit")
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+APP = ROOT / "app" / "Home.py"
+sys.path.insert(0, str(ROOT / "app"))
+import _cached  # noqa: E402  (the same module the app imports: its fit counter is shared)
+
+GOOD = "N,D,loss\n" + "\n".join(f"{n:g},{d:g},{1.8 + 400 * n ** -0.34 + 1500 * d ** -0.28:.6f}"
+                                for n in (1e7, 3e7, 1e8, 3e8, 1e9) for d in (1e9, 1e10, 1e11))
+
+
+def _app():
+    return AppTest.from_file(str(APP), default_timeout=300)
+
+
+def _texts(at):
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_the_default_page_fits_the_bundled_data_and_shows_a_forecast():
+    at = _app().run()
+    assert not at.exception
+    assert "240 rows, 240 runs." in _texts(at)
+    # Epoch's data, 1000 resamples: the compute-optimal loss at Chinchilla's budget with its band
+    assert "**Loss at this budget: 1.97" in _texts(at) and "90% interval" in _texts(at)
+    assert any("alpha" in c.value for c in at.code)
+
+
+def test_a_pasted_csv_is_fitted_and_forecast():
+    at = _app().run()
+    at.radio(key="source").set_value("Paste CSV").run()
+    at.text_area(key="pasted").input(GOOD).run()
+    assert not at.exception and not at.error
+    assert "15 rows, 15 runs." in _texts(at) and "**Loss at this budget:" in _texts(at)
+
+
+def test_a_bad_csv_lists_every_problem_and_fits_nothing():
+    at = _app().run()
+    at.radio(key="source").set_value("Paste CSV").run()
+    at.text_area(key="pasted").input("N,loss\n-1,3.0\n1e8,nan\n").run()
+    assert not at.exception
+    assert "problem(s)" in at.error[0].value and "nothing is fitted" in at.error[0].value
+    listed = _texts(at)
+    assert "'N': must be positive, not at row 1" in listed and "'loss': NaN, inf or empty at row 2" in listed
+    assert not at.code  # no report: nothing was fitted
+
+
+def test_moving_a_forecast_widget_does_not_refit():
+    at = _app().run()
+    before = _cached.FITS_RUN["count"]
+    at.number_input(key="budget").set_value(1e24).run()
+    assert not at.exception and "**Loss at this budget:" in _texts(at)
+    assert _cached.FITS_RUN["count"] == before
