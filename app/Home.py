@@ -71,7 +71,8 @@ for warning in result.warnings:
 st.code(result.report(), language=None)
 st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
                    file_name=f"{law_name}_fit.json", mime="application/json")
-st.pyplot(plots.plot_parity(result, table), clear_figure=True)
+left, _ = st.columns(2)
+left.pyplot(plots.plot_parity(result, table), clear_figure=True)
 
 st.subheader("Forecast")
 if law.can("allocation"):
@@ -84,7 +85,8 @@ if law.can("allocation"):
                    if result.draws is not None else ""))
     for warning in allocation.warnings:
         st.caption(f"extrapolation: {warning}")
-    st.pyplot(plots.plot_frontier(result, table), clear_figure=True)
+    left, _ = st.columns(2)
+    left.pyplot(plots.plot_frontier(result, table), clear_figure=True)
     target = st.number_input("Target loss", min_value=1e-6, value=2.0, format="%.4f", key="target")
     try:
         st.text(sl.compute_for_target(result, target).summary())
