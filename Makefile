@@ -24,7 +24,7 @@ app: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, long fits); under a minute
+# quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, the browser, long studies)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
