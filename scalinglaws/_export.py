@@ -106,7 +106,14 @@ def call(fn, *args, **static):
         path = _DIR / f"{key}.xla"
         try:
             compiled = serialize_executable.deserialize_and_load(*pickle.loads(path.read_bytes()))
-        except Exception:  # noqa: BLE001 - missing, partial or stale: compile it (from the compilation cache)
+            # a loaded executable can fail when it runs (XLA:CPU has refused one whose kernels were not all
+            # serialised): run it once here, and on any failure drop the file and compile instead
+            out = compiled(*args)
+            jax.block_until_ready(out)
+            _LOADED[key] = compiled
+            return out
+        except Exception:  # noqa: BLE001 - missing, partial, stale or unrunnable: compile it (compilation cache)
+            path.unlink(missing_ok=True)
             compiled = fn.lower(*args, **static).compile()
             try:
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")

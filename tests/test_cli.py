@@ -106,14 +106,19 @@ def test_compiled_solvers_kept_on_disk(tmp_path, root):
     env = {**os.environ, "SCALINGLAWS_EXPORT": "1", "SCALINGLAWS_CACHE": str(tmp_path / "cache")}
     csv = root / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
     outs = []
-    for i in range(2):
+    for i in range(3):
+        if i == 2:  # a damaged kept executable is dropped and compiled again, not trusted
+            for kept in (tmp_path / "cache" / "exported").glob("*.xla"):
+                kept.write_bytes(b"not an executable")
         out = tmp_path / f"fit{i}.json"
         subprocess.run([sys.executable, "-m", "scalinglaws", "fit", str(csv), "--law", "chinchilla", "--drop-largest",
                         "loss:5", "--out", str(out)], env=env, check=True, capture_output=True)
         outs.append(json.loads(out.read_text()))
     kept = list((tmp_path / "cache" / "exported").glob("*.xla"))
     assert len(kept) == 3  # the fit, the curvature and the residuals, each compiled once and loaded the second time
-    assert outs[0]["params"] == outs[1]["params"] and outs[0]["diagnostics"] == outs[1]["diagnostics"]
+    assert outs[0]["params"] == outs[1]["params"] == outs[2]["params"]
+    assert outs[0]["diagnostics"] == outs[1]["diagnostics"] == outs[2]["diagnostics"]
+    assert all(k.stat().st_size > 1000 for k in kept)  # rewritten after the damage
 
 
 @pytest.mark.slow  # subprocesses
