@@ -27,10 +27,10 @@ import numpy as np
 from . import _export, _solve
 from ._errors import InputError
 from ._fit import prepare
-from ._resample import MIN_CURVES, ResamplePlan, resample_plan, resample_weights
+from ._resample import MIN_CURVES, ResamplePlan, resample_plan
 from ._result import FitResult
 
-__all__ = ["bootstrap", "resample_weights"]
+__all__ = ["bootstrap"]
 
 # (method, iterations) per round; each later round takes only the lanes still unconverged.
 _ROUNDS = (("newton", 12), ("newton", 50), ("lbfgs", 1000))

@@ -14,6 +14,8 @@ import argparse
 import sys
 from typing import Sequence
 
+from ._errors import InputError  # no JAX behind it: usage errors stay fast
+
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -82,8 +84,6 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            from scalinglaws import InputError
-
             raise InputError(f"{what} must look like NAME=VALUE, not {item!r}")
         out[key] = value
     return out
@@ -169,16 +169,11 @@ def _cmd_forecast(args) -> int:
     try:
         inputs = {k: np.array([float(x) for x in v.split(",")]) for k, v in _pairs(args.at, "--at").items()}
     except ValueError as exc:
-        raise sl_input_error(f"--at values must be numbers: {exc}") from None
+        raise InputError(f"--at values must be numbers: {exc}") from None
     fc = forecast(result, inputs, level=args.level)
     print(json.dumps(fc.to_dict(), indent=2) if args.json else fc.summary())
     return EXIT_OK
 
-
-def sl_input_error(message: str):
-    from scalinglaws import InputError
-
-    return InputError(message)
 
 
 def _parse_schedule(text: str) -> dict:
