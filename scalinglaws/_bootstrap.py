@@ -36,16 +36,19 @@ __all__ = ["bootstrap"]
 _ROUNDS = (("newton", 12), ("newton", 50), ("lbfgs", 1000))
 
 
-@partial(jax.jit, static_argnames=("law", "objective", "method", "maxiter", "gtol", "atol"))
-def _refit(u_start, run_weights, x, y, w, codes, *, law, objective, method, maxiter, gtol, atol):
+@partial(jax.jit, static_argnames=("law", "objective", "method", "gtol", "atol"))
+def _refit(u_start, run_weights, x, y, w, codes, maxiter, *, law, objective, method, gtol, atol):
     fun = partial(objective.value, law)
-    solve = getattr(_solve, method)
+    lane_w = w * run_weights.astype(y.dtype)[:, codes]  # (lanes, rows): each resample's row weights
+    if method == "newton":
+        return _solve.newton(fun, u_start, (x, y, lane_w), data_axes=(None, None, 0), maxiter=maxiter, gtol=gtol,
+                             atol=atol)
 
-    def one(u0, counts):
-        out = solve(fun, u0[None], (x, y, w * counts[codes]), maxiter=maxiter, gtol=gtol, atol=atol)
+    def one(u0, wi):
+        out = _solve.lbfgs(fun, u0[None], (x, y, wi), maxiter=maxiter, gtol=gtol, atol=atol)
         return jax.tree.map(lambda a: a[0], out)
 
-    return jax.vmap(one)(u_start, run_weights.astype(y.dtype))
+    return jax.vmap(one)(u_start, lane_w)
 
 
 def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, plan: ResamplePlan | None = None,
@@ -102,7 +105,7 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
     n = plan.n
     counts = jnp.asarray(counts_np)
     static = dict(law=law, objective=result.objective_spec, gtol=float(gtol), atol=float(atol))
-    codes = jnp.asarray(codes_np)
+    x, y, w, codes = prep.padded(codes_np)
     u, conv = np.tile(law.pack(result.params), (n, 1)), np.zeros(n, dtype=bool)  # warm start at the fit
     for method, maxiter in _ROUNDS:
         todo = np.flatnonzero(~conv)
@@ -110,8 +113,8 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
             break
         # later rounds are padded to a power of two (at least 16) so that few distinct shapes are ever compiled
         pick = todo if len(todo) == n else np.resize(todo, max(16, 1 << int(np.ceil(np.log2(len(todo))))))
-        out = _export.call(_refit, jnp.asarray(u[pick]), counts[pick], prep.x, prep.y, prep.w, codes,
-                           method=method, maxiter=maxiter, **static)
+        out = _export.call(_refit, jnp.asarray(u[pick]), counts[pick], x, y, w, codes, jnp.asarray(maxiter),
+                           method=method, **static)
         u[todo] = np.asarray(out.u)[: len(todo)]
         conv[todo] = np.asarray(out.converged)[: len(todo)]
     n_conv = int(conv.sum())

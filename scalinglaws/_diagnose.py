@@ -136,14 +136,15 @@ def diagnose(law, objective, prep, scale, out, best: int, steps, refine: int, gt
                         "fix it (fixed=), tie it (tied=), use a law with fewer parameters, or add runs that vary "
                         "the input it governs")
     weak, ratio = [], float("nan")
+    x, y, w, _ = prep.padded()
     if np.isfinite(value):
-        h = np.asarray(_export.call(_hessian, jnp.asarray(u), prep.x, prep.y, prep.w, law=law, objective=objective))
+        h = np.asarray(_export.call(_hessian, jnp.asarray(u), x, y, w, law=law, objective=objective))
         weak, ratio = unresolved(h, list(law.param_names))
         if weak:
             warnings.append(f"near-singular curvature at the optimum (scaled condition {ratio:.2g}): the data "
                             f"cannot resolve {', '.join(weak)} separately; their intervals will be wide. Fix or "
                             "tie one of them, or add runs that vary the inputs they govern")
-    r = np.asarray(_export.call(_residuals, jnp.asarray(u), prep.x, prep.y, law=law, objective=objective))
+    r = np.asarray(_export.call(_residuals, jnp.asarray(u), x, y, law=law, objective=objective))[: len(prep.y)]
     keep = np.asarray(prep.w) > 0
     target = np.log(np.asarray(prep.y)) if objective.residuals == "log" else np.asarray(prep.y)
     spread = float(np.sum((target[keep] - target[keep].mean()) ** 2))

@@ -30,6 +30,7 @@ __all__ = ["call", "enable", "disable"]
 
 _DIR: Path | None = None
 _LOADED: dict[str, object] = {}
+_NAMES: dict[str, str] = {}  # key -> the function's name, for programs()
 
 
 def enable(folder: str | os.PathLike) -> None:
@@ -43,6 +44,12 @@ def disable() -> None:
     global _DIR
     _DIR = None
     _LOADED.clear()
+    _NAMES.clear()
+
+
+def programs(fn) -> int:
+    """How many executables of ``fn`` this process has loaded or compiled through the cache."""
+    return sum(name == fn.__name__ for name in _NAMES.values())
 
 
 @lru_cache(maxsize=1)
@@ -110,16 +117,29 @@ def call(fn, *args, **static):
             # serialised): run it once here, and on any failure drop the file and compile instead
             out = compiled(*args)
             jax.block_until_ready(out)
-            _LOADED[key] = compiled
+            _LOADED[key], _NAMES[key] = compiled, fn.__name__
             return out
         except Exception:  # noqa: BLE001 - missing, partial, stale or unrunnable: compile it (compilation cache)
             path.unlink(missing_ok=True)
-            compiled = fn.lower(*args, **static).compile()
-            try:
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_bytes(pickle.dumps(serialize_executable.serialize(compiled)))
-                tmp.replace(path)
-            except Exception:  # noqa: BLE001 - an executable that cannot be written is only not kept
-                pass
-        _LOADED[key] = compiled
+            lowered = fn.lower(*args, **static)
+            if "lapack_" in lowered.as_text():
+                # jaxlib binds LAPACK kernels on first use: a kept executable that calls one crashes a new process
+                # (a segmentation fault, not an exception; jax-ml/jax#28908), so such a program is not kept
+                compiled = lowered.compile()
+            else:
+                # compiled afresh, not taken from the persistent compilation cache: XLA:CPU re-serialises a program
+                # it loaded from that cache without all of its kernels, and the kept file would never run
+                cached = jax.config.jax_enable_compilation_cache
+                jax.config.update("jax_enable_compilation_cache", False)
+                try:
+                    compiled = lowered.compile()
+                finally:
+                    jax.config.update("jax_enable_compilation_cache", cached)
+                try:
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_bytes(pickle.dumps(serialize_executable.serialize(compiled)))
+                    tmp.replace(path)
+                except Exception:  # noqa: BLE001 - an executable that cannot be written is only not kept
+                    pass
+        _LOADED[key], _NAMES[key] = compiled, fn.__name__
     return compiled(*args)

@@ -58,6 +58,31 @@ class Prepared(NamedTuple):
     input_ranges: dict
     table: RunTable
 
+    def padded(self, codes=None):
+        """``(x, y, w, codes)`` (``codes``: one per row, default the run codes) with the rows padded to a bucket of :func:`padded_rows` by copies of row 0 at
+        weight 0, so that a table of 15 rows and one of 200 run one compiled program (the CLI's kept executables
+        and the app's first fit serve any small upload). Laws whose inputs are not all per-row vectors (per-run
+        series) are not padded."""
+        n = len(self.y)
+        codes = self.run_codes if codes is None else np.asarray(codes)
+        rows = padded_rows(n)
+        leaves = jax.tree.leaves(self.x)
+        if rows == n or not all(np.ndim(a) == 1 and len(a) == n for a in leaves):
+            return self.x, self.y, self.w, jnp.asarray(codes)
+        idx = np.concatenate([np.arange(n), np.zeros(rows - n, dtype=int)])
+        w = np.concatenate([np.asarray(self.w), np.zeros(rows - n)])
+        return (jax.tree.map(lambda a: jnp.asarray(np.asarray(a)[idx]), self.x), jnp.asarray(np.asarray(self.y)[idx]),
+                jnp.asarray(w), jnp.asarray(codes[idx]))
+
+
+def padded_rows(n: int) -> int:
+    """Rows a table of ``n`` rows is padded to: the next power of two, at least 16 (at most twice the work,
+    which is small beside tracing and compiling a program for every distinct row count)."""
+    return max(_MIN_ROWS, 1 << max(0, int(n - 1).bit_length()))
+
+
+_MIN_ROWS = 16
+
 
 def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
     """Validate ``data`` (a RunTable or a mapping of columns) for ``law`` and build its jit-ready inputs.
@@ -109,9 +134,9 @@ def _fit_core(grid, x, y, w, x_search, *, law, search, objective, refine, maxite
 
 
 def compiled_programs() -> int:
-    """How many fit programs this process has compiled (one per law, objective, settings and data shape): a second
-    fit of the same law on same-shaped data adds none."""
-    return int(_fit_core._cache_size())
+    """How many fit programs this process has compiled or loaded (one per law, objective, settings and padded data
+    shape): a second fit of the same law on same-shaped data adds none."""
+    return int(_fit_core._cache_size()) + _export.programs(_fit_core)
 
 
 def fit(
@@ -180,7 +205,8 @@ def fit(
         starts, how = law.start_grid(scale, published=grid == "published"), grid
     refine = int(min(law.refine if refine is None else refine, len(starts)))
     x_search = None if search is None else search.features(prep.table)
-    out, steps = _export.call(_fit_core, jnp.asarray(starts), prep.x, prep.y, prep.w, x_search, law=law,
+    x, y, w, _ = prep.padded()
+    out, steps = _export.call(_fit_core, jnp.asarray(starts), x, y, w, x_search, law=law,
                               search=search, objective=objective, refine=refine, maxiter=int(maxiter),
                               gtol=float(gtol), atol=float(atol))
     out, steps = jax.tree.map(np.asarray, out), np.asarray(steps)  # NumPy from here: no op-by-op dispatch

@@ -1,4 +1,3 @@
-import os
 from pathlib import Path
 
 import pytest
@@ -9,14 +8,10 @@ from scalinglaws import enable_compilation_cache
 ROOT = Path(__file__).resolve().parents[1]
 CHINCHILLA_CSV = ROOT / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
 
-# The CLI keeps compiled solvers on disk (scalinglaws._export); in-process CLI tests must not switch that on for
-# the tests after them (a fit through a kept executable never touches the jit cache the conformance suite checks).
-# tests/test_cli.py::test_compiled_solvers_kept_on_disk turns it on in a subprocess of its own.
-os.environ["SCALINGLAWS_EXPORT"] = "0"
-
-# XLA's compiled programs persist between test runs (a second `make test-fast` skips most compiling); the results
-# are the same programs' results, so nothing a test checks depends on it
-enable_compilation_cache(ROOT / ".pytest_cache" / "jax", export=False)
+# XLA's compiled programs, and the compiled solvers of registered laws (scalinglaws._export, as the CLI keeps them),
+# persist between test runs: a second `make test-fast` neither traces nor compiles most fits again. They are the
+# same programs, so nothing a test checks depends on it; laws made at run time still go through jit.
+enable_compilation_cache(ROOT / ".pytest_cache" / "jax", export=True)
 
 
 def pytest_configure(config):

@@ -261,7 +261,7 @@ def multipower_law(*, block: int = 8, name: str | None = None) -> Law:
         anchor=lambda v, scale: _floor_anchor(v, scale, ("A", "B")),
         # a cheaper law for the search: LR changes merged in blocks of 128 (within 1e-4 of the loss here); the
         # best starts are then polished on this law itself
-        search=multipower_law(block=128) if block < 128 else None,
+        search=multipower_law(block=128, name=None) if block < 128 else None,  # as its spec calls it: one object
         example=lambda: (_example_curves(3000, 25, 150, peak=1e-3), dict(zip(
             ("L0", "A", "alpha", "B", "C", "beta", "gamma"), (3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6)))),
         spec={"factory": "multipower", "args": {"block": block, "name": name}},
