@@ -10,6 +10,7 @@ import scalinglaws as sl
 from scalinglaws import plots
 
 st.set_page_config(page_title="scalinglaws", layout="wide")
+cached.enable_caches()
 st.title("scalinglaws")
 st.caption("Fit scaling laws to your training runs and forecast a larger run, with bootstrap uncertainty.")
 
@@ -27,6 +28,8 @@ with st.sidebar:
     st.header("Fit")
     resamples = st.select_slider("Bootstrap resamples (runs)", [0, 200, 500, 1000, 2000], value=1000,
                                  key="resamples")
+    objective = st.radio("Objective on log residuals", ["Huber (delta 1e-3, Hoffmann et al.)", "least squares"],
+                         key="objective")
 
 if source in ("Upload CSV files", "Paste CSV"):
     if not files:
@@ -34,7 +37,8 @@ if source in ("Upload CSV files", "Paste CSV"):
                 "(run, step, lr, loss). Column names are matched case-insensitively, with aliases "
                 "(params, tokens, flops, train_loss, ...).")
         st.stop()
-    table = cached.uploaded(files)
+    rename = cached.column_mapping(files, key="map")
+    table = cached.uploaded(files, rename)
     if isinstance(table, sl.SchemaError):
         st.error(f"{len(table.problems)} problem(s) in {table.source or 'the upload'}; nothing is fitted until "
                  "they are fixed:")
@@ -58,7 +62,8 @@ names = list(laws)
 law_name = st.selectbox("Law", names, index=names.index("chinchilla") if "chinchilla" in names else 0,
                         format_func=lambda n: laws[n].title, key="law")
 with st.spinner(f"Fitting {law_name}" + (f" and {resamples} bootstrap refits" if resamples else "")):
-    result = cached.fit(table, table.fingerprint(), law_name, resamples)
+    result = cached.fit(table, table.fingerprint(), law_name, resamples,
+                        loss="huber" if objective.startswith("Huber") else "squared")
 law = result.law
 
 st.subheader("Fit")
@@ -71,8 +76,14 @@ for warning in result.warnings:
 st.code(result.report(), language=None)
 st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
                    file_name=f"{law_name}_fit.json", mime="application/json")
-left, _ = st.columns(2)
-left.pyplot(plots.plot_parity(result, table), clear_figure=True)
+left, right = st.columns(2)
+parity = plots.plot_parity(result, table)
+left.download_button("Parity plot (PNG)", plots.to_png(parity), file_name=f"{law_name}_parity.png", mime="image/png")
+left.pyplot(parity, clear_figure=True)
+residuals = plots.plot_residuals(result, table)
+right.download_button("Residual plot (PNG)", plots.to_png(residuals), file_name=f"{law_name}_residuals.png",
+                      mime="image/png")
+right.pyplot(residuals, clear_figure=True)
 
 st.subheader("Forecast")
 if law.can("allocation"):
@@ -80,17 +91,22 @@ if law.can("allocation"):
                              format="%.3e", key="budget")
     allocation = sl.compute_optimal(result, budget)
     st.dataframe(allocation.rows(), hide_index=True)
+    st.download_button("Allocation (CSV)", allocation.to_csv(), file_name="allocation.csv", mime="text/csv")
     st.markdown(f"**Loss at this budget: {float(allocation.loss.value):.4f}**"
                 + (f" (90% interval {float(allocation.loss.lower):.4f} to {float(allocation.loss.upper):.4f})"
                    if result.draws is not None else ""))
     for warning in allocation.warnings:
         st.caption(f"extrapolation: {warning}")
     left, _ = st.columns(2)
-    left.pyplot(plots.plot_frontier(result, table), clear_figure=True)
+    frontier = plots.plot_frontier(result, table)
+    left.download_button("Frontier plot (PNG)", plots.to_png(frontier), file_name=f"{law_name}_frontier.png",
+                         mime="image/png")
+    left.pyplot(frontier, clear_figure=True)
     target = st.number_input("Target loss", min_value=1e-6, value=2.0, format="%.4f", key="target")
     try:
         st.text(sl.compute_for_target(result, target).summary())
     except sl.UnreachableTargetError as exc:
         st.warning(str(exc))
 else:
-    st.write(f"{law.name} forecasts: {', '.join(law.forecasts)}. Loss-curve forecasts come with the loss-curve page.")
+    st.write(f"{law.name} forecasts: {', '.join(law.forecasts)}. For loss curves under LR schedules, open the "
+             "Loss curves page (sidebar).")

@@ -28,23 +28,129 @@ def bundled(name: str) -> sl.RunTable:
 
 
 @st.cache_resource(show_spinner=False)
-def uploaded(files: tuple[tuple[str, bytes], ...]) -> sl.RunTable | sl.SchemaError:
-    """The uploaded CSVs as one table, or the SchemaError that lists every problem."""
+def uploaded(files: tuple[tuple[str, bytes], ...], rename: tuple[tuple[str, str], ...] = ()
+             ) -> sl.RunTable | sl.SchemaError:
+    """The uploaded CSVs as one table (columns renamed as mapped), or the SchemaError that lists every problem."""
     try:
-        return sl.read_uploads(list(files))
+        return sl.read_uploads(list(files), rename=dict(rename))
     except sl.SchemaError as exc:
         return exc
 
 
+def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tuple[str, str], ...]:
+    """Widgets that map the files' columns to the canonical ones, pre-filled from the aliases."""
+    columns = sl.csv_columns(list(files))
+    choices = ["(ignore)", *CANONICAL]
+    with st.expander("Map columns", expanded=not all(sl.canonical_column(c) for c in columns)):
+        st.caption("Each column of your files, and what it is. Recognised names are filled in; pick the rest.")
+        mapping = []
+        for column in columns:
+            guess = sl.canonical_column(column)
+            chosen = st.selectbox(column, choices, index=choices.index(guess) if guess else 0, key=f"{key}:{column}")
+            if chosen != "(ignore)" and chosen != guess:
+                mapping.append((column, chosen))
+    return tuple(mapping)
+
+
+CANONICAL = ("run", "N", "D", "C", "loss", "step", "lr", "U", "N_avg", "bs", "bs_tokens", "bleu", "accuracy", "error",
+             "pass_rate", "k")
+
+
 @st.cache_resource(show_spinner=False)
-def fit(_table: sl.RunTable, fingerprint: str, law: str, resamples: int, seed: int = 0) -> sl.FitResult:
-    """The law fitted (and bootstrapped) once per data fingerprint and settings; ``_table`` is not hashed."""
+def fit(_table: sl.RunTable, fingerprint: str, law: str, resamples: int, seed: int = 0, loss: str = "huber",
+        delta: float = 1e-3, warmup: int = 0) -> sl.FitResult:
+    """The law fitted (and bootstrapped, with a progress bar) once per data fingerprint and settings; ``_table`` is
+    not hashed (its fingerprint is)."""
     FITS_RUN["count"] += 1
     table = _table
     if "lr" in sl.get_law(law).series and not table.series.get("lr"):
-        table = sl.curves.schedules_from_lr(table)
-    result = sl.fit(law, table, throw=False)
+        table = sl.curves.schedules_from_lr(table, warmup=warmup)
+    result = sl.fit(law, table, loss=loss, delta=delta, throw=False)
     if resamples and result.converged:
-        result = sl.bootstrap(result, table, resamples, seed=seed)
+        bar = st.progress(0.0, text=f"bootstrap: 0 of {resamples} refits")
+        result = sl.bootstrap(result, table, resamples, seed=seed,
+                              progress=lambda done, n: bar.progress(done / n, text=f"bootstrap: {done} of {n} refits"))
+        bar.empty()
     return result
 
+
+def enable_caches() -> None:
+    """Compiled solvers kept on disk (as the CLI keeps them), so that a freshly started app fits without tracing."""
+    if not st.session_state.get("_caches_on"):
+        sl.enable_compilation_cache()
+        st.session_state["_caches_on"] = True
+
+
+
+BUNDLED_CURVES = {
+    "25M-parameter model, 9 schedules (Tissue et al. / Luo et al. curves)": ROOT / "data" / "lr_schedules" / "csv_25",
+}
+DEFAULT_CURVES = ("constant_24000", "cosine_24000", "wsdcon_9")
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_curves(name: str) -> sl.RunTable:
+    return sl.read_runs(BUNDLED_CURVES[name])
+
+
+@st.cache_resource(show_spinner=False)
+def with_schedules(_table: sl.RunTable, warmup: int, fingerprint: str) -> sl.RunTable:
+    """The table with each run's schedule read from its logged lr (cached per data fingerprint and warmup)."""
+    return sl.curves.schedules_from_lr(_table, warmup=warmup)
+
+
+def curve_scores(result: sl.FitResult, table: sl.RunTable, *, warmup: int) -> list[dict]:
+    """Each curve's fit quality (fitted and held-out runs), as table rows."""
+    scores = sl.curves.evaluate_curves(result, with_schedules(table, warmup, table.fingerprint()))
+    fitted = set(map(str, result.runs))
+    return [{"run": run, "used in the fit": run in fitted, "R^2": m["r2"], "mean rel. error": m["mre"],
+             "final rel. error": m["final_rel_error"]} for run, m in scores.items()]
+
+
+def schedule(*, kind: str, total: int, peak: float, floor: float, warmup: int, decay: float):
+    """The per-step LR of the schedule the editor describes."""
+    if kind == "cosine":
+        return sl.schedules.cosine(total, peak, floor, warmup=warmup)
+    if kind == "linear":
+        return sl.schedules.linear(total, peak, floor, warmup=warmup)
+    if kind == "constant":
+        return sl.schedules.constant(total, peak, warmup=warmup)
+    if kind == "WSD":
+        return sl.schedules.wsd(total, peak, floor, max(1, int(decay * total)), warmup=warmup)
+    return sl.schedules.step(total, peak, [total // 2, (3 * total) // 4], [peak / 3, peak / 10], warmup=warmup)
+
+
+def standard_schedules(total: int, peak: float, floor: float, warmup: int) -> dict:
+    return {"cosine": schedule(kind="cosine", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2),
+            "linear": schedule(kind="linear", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2),
+            "WSD, 20% decay": schedule(kind="WSD", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2),
+            "step (x1/3 at 50%, x1/10 at 75%)": schedule(kind="step", total=total, peak=peak, floor=floor,
+                                                          warmup=warmup, decay=0.2),
+            "constant": schedule(kind="constant", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2)}
+
+
+BUNDLED_SWEEPS = {
+    "OpenWebText2 IsoFLOP sweeps (Porian et al. 2024)": ROOT / "data" / "isoflop_owt2" / "isoflop_points.csv",
+}
+SWEEP_LABELS = ("hparams", "warmup", "decay", "param_count", "val")
+SWEEP_DEFAULT = {"hparams": "tuned", "warmup": "short", "decay": "const", "param_count": "standard", "val": "val"}
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_sweeps(name: str) -> sl.RunTable:
+    return sl.read_runs(BUNDLED_SWEEPS[name], drop_empty=True)
+
+
+@st.cache_resource(show_spinner=False)
+def isoflop(_table: sl.RunTable, fingerprint: str, window: int) -> sl.IsoflopResult:
+    return sl.isoflop(_table, window=window)
+
+
+def approaches_side_by_side(result: sl.FitResult, valleys: sl.IsoflopResult) -> list[dict]:
+    """Approach 2's N* beside approach 3's compute-optimal N* (with its band) at each budget of the sweep."""
+    rows = []
+    for row in valleys.rows():
+        allocation = sl.compute_optimal(result, row["C"])
+        rows.append({"C": row["C"], "approach 2 N*": row["N*"], "approach 3 N*": float(allocation.N.value),
+                     "approach 3 lower": float(allocation.N.lower), "approach 3 upper": float(allocation.N.upper)})
+    return rows

@@ -30,6 +30,7 @@ from ._forecast import compute_optimal as compute_optimal  # noqa: E402
 from ._forecast import forecast as forecast  # noqa: E402
 from ._io import read_runs as read_runs  # noqa: E402
 from ._io import read_uploads as read_uploads  # noqa: E402
+from ._io import csv_columns as csv_columns  # noqa: E402
 from ._isoflop import IsoflopResult as IsoflopResult  # noqa: E402
 from ._isoflop import isoflop as isoflop  # noqa: E402
 from ._law import FORECASTS as FORECASTS  # noqa: E402
@@ -47,6 +48,7 @@ from ._reproduce import reproduce as reproduce  # noqa: E402
 from ._result import preset as preset  # noqa: E402
 from ._schema import RunTable as RunTable  # noqa: E402
 from ._schema import SchemaError as SchemaError  # noqa: E402
+from ._schema import canonical_column as canonical_column  # noqa: E402
 from ._schema import table_from_columns as table_from_columns  # noqa: E402
 from ._schema import table_from_csv as table_from_csv  # noqa: E402
 from ._cache import enable_compilation_cache as enable_compilation_cache  # noqa: E402

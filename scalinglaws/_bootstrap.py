@@ -34,6 +34,7 @@ __all__ = ["bootstrap"]
 
 # (method, iterations) per round; each later round takes only the lanes still unconverged.
 _ROUNDS = (("newton", 12), ("newton", 50), ("lbfgs", 1000))
+_BATCH = 500  # refits per compiled batch in the first round
 
 
 @partial(jax.jit, static_argnames=("law", "objective", "method", "gtol", "atol"))
@@ -52,8 +53,8 @@ def _refit(u_start, run_weights, x, y, w, codes, maxiter, *, law, objective, met
 
 
 def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, plan: ResamplePlan | None = None,
-              weights=None, resample: str = "auto", blocks: int = 10, gtol: float = 1e-6, atol: float = 1e-12
-              ) -> FitResult:
+              weights=None, resample: str = "auto", blocks: int = 10, gtol: float = 1e-6, atol: float = 1e-12,
+              progress=None) -> FitResult:
     """Refit ``result``'s law on resamples of ``data``'s runs; return the result with ``draws`` attached.
 
     The refits minimise the fit's own objective with the fit's own per-run weights (both kept in the result).
@@ -70,6 +71,8 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
         ``"auto"``: blocks for fewer than ``MIN_CURVES`` loss curves, runs otherwise.
       gtol, atol: gradient test for each refit (looser than the fit's: the sampling spread of the parameters is
         orders of magnitude larger than the optimisation error this admits).
+      progress: ``progress(done, n)``, called as batches of refits finish (the first round runs in batches of
+        ``_BATCH``, each the same compiled program), e.g. to draw a progress bar.
 
     Draws of refits that did not converge are kept (dropping them would bias the intervals); the count is in
     ``bootstrap_info["n_converged"]`` and a warning is added when any failed.
@@ -107,16 +110,26 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
     static = dict(law=law, objective=result.objective_spec, gtol=float(gtol), atol=float(atol))
     x, y, w, codes = prep.padded(codes_np)
     u, conv = np.tile(law.pack(result.params), (n, 1)), np.zeros(n, dtype=bool)  # warm start at the fit
-    for method, maxiter in _ROUNDS:
+    for round_, (method, maxiter) in enumerate(_ROUNDS):
         todo = np.flatnonzero(~conv)
         if not len(todo):
             break
-        # later rounds are padded to a power of two (at least 16) so that few distinct shapes are ever compiled
-        pick = todo if len(todo) == n else np.resize(todo, max(16, 1 << int(np.ceil(np.log2(len(todo))))))
-        out = _export.call(_refit, jnp.asarray(u[pick]), counts[pick], x, y, w, codes, jnp.asarray(maxiter),
-                           method=method, **static)
-        u[todo] = np.asarray(out.u)[: len(todo)]
-        conv[todo] = np.asarray(out.converged)[: len(todo)]
+        # the first round in batches of at most _BATCH refits (a progress report after each); later rounds, a few
+        # lanes, padded to a power of two (at least 16), so that few distinct shapes are ever compiled
+        if round_ == 0:
+            batches = [todo[i:i + _BATCH] for i in range(0, len(todo), _BATCH)]
+        else:
+            batches = [todo]
+        for batch in batches:
+            size = len(batch) if round_ == 0 and len(todo) <= _BATCH else (
+                _BATCH if round_ == 0 else max(16, 1 << int(np.ceil(np.log2(len(batch))))))
+            pick = np.resize(batch, size)
+            out = _export.call(_refit, jnp.asarray(u[pick]), counts[pick], x, y, w, codes, jnp.asarray(maxiter),
+                               method=method, **static)
+            u[batch] = np.asarray(out.u)[: len(batch)]
+            conv[batch] = np.asarray(out.converged)[: len(batch)]
+            if progress is not None and round_ == 0:
+                progress(int(batch[-1]) + 1, int(n))
     n_conv = int(conv.sum())
     warnings = [w for w in result.warnings if not w.startswith("bootstrap:")]
     if n_conv < n:

@@ -12,7 +12,11 @@ import jax
 def enable_compilation_cache(path: str | os.PathLike | None = None, *, export: bool = True) -> Path:
     """Turn on the on-disk compilation cache at ``path`` (default ``$SCALINGLAWS_CACHE`` or
     ``~/.cache/scalinglaws/jax``) for every compiled function, however quick to compile; with ``export``, keep
-    traced solvers there too (``_export``; ``SCALINGLAWS_EXPORT=0`` turns that off)."""
+    traced solvers there too (``_export``; ``SCALINGLAWS_EXPORT=0`` turns that off). Without ``path``, a cache
+    already turned on (by the caller, or a test suite) is kept as it is."""
+    current = jax.config.jax_compilation_cache_dir
+    if path is None and current:
+        return Path(current)
     where = Path(path or os.environ.get("SCALINGLAWS_CACHE") or Path.home() / ".cache" / "scalinglaws" / "jax")
     where.mkdir(parents=True, exist_ok=True)
     jax.config.update("jax_compilation_cache_dir", str(where))

@@ -97,6 +97,12 @@ class Allocation:
         return [{"quantity": label, "value": float(getattr(self, k).value), "lower": float(getattr(self, k).lower),
                  "upper": float(getattr(self, k).upper)} for k, label in names.items()]
 
+    def to_csv(self) -> str:
+        """:meth:`rows` as CSV text (a header, then one line per quantity)."""
+        lines = ["quantity,value,lower,upper"] + [f"{r['quantity']},{r['value']:.6g},{r['lower']:.6g},{r['upper']:.6g}"
+                                                   for r in self.rows()]
+        return "\n".join(lines) + "\n"
+
     def summary(self) -> str:
         def row(name, band, fmt):
             s = f"  {name:<18}{format(float(band.value), fmt):>12}"

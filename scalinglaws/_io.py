@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ._schema import RunTable, SchemaError, concat_tables, table_from_csv
 
-__all__ = ["read_runs", "read_uploads", "read_json", "write_json"]
+__all__ = ["read_runs", "read_uploads", "csv_columns", "read_json", "write_json"]
 
 
 def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False) -> RunTable:
@@ -34,16 +35,28 @@ def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empt
         return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty)
 
 
-def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False) -> RunTable:
+def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False,
+                 rename: Mapping[str, str] | None = None) -> RunTable:
     """A run table from CSV contents already in memory (the app's uploads): one file as it is, several as one
-    table with one run per file (run id = the file's name without ``.csv``) unless they carry a run column."""
+    table with one run per file (run id = the file's name without ``.csv``) unless they carry a run column.
+    ``rename`` maps the files' column names to canonical ones where the aliases do not."""
     if not files:
         raise SchemaError(["no file given"])
     if len(files) == 1:
         name, data = files[0]
-        return table_from_csv(data, source=name, drop_empty=drop_empty)
+        return table_from_csv(data, source=name, drop_empty=drop_empty, rename=rename)
     named = [(Path(name).stem, io.BytesIO(data)) for name, data in files]
-    return concat_tables(named, source=f"{len(files)} files", drop_empty=drop_empty)
+    return concat_tables(named, source=f"{len(files)} files", drop_empty=drop_empty, rename=rename)
+
+
+def csv_columns(files: Sequence[tuple[str, bytes]]) -> list[str]:
+    """The column names in the header lines of CSV contents (in order of first appearance), for mapping them."""
+    seen: dict[str, None] = {}
+    for _, data in files:
+        first = data.decode("utf-8", errors="replace").splitlines()[:1]
+        for row in csv.reader(first):
+            seen.update(dict.fromkeys(c.strip() for c in row if c.strip()))
+    return list(seen)
 
 
 def read_json(path: str | os.PathLike) -> Any:

@@ -43,6 +43,11 @@ class IsoflopResult:
         out["skipped"] = list(self.skipped)
         return out
 
+    def rows(self) -> list[dict]:
+        """One row per budget: C, N*, D* and the valley's minimum loss."""
+        return [{"C": float(c), "N*": float(n), "D*": float(d), "loss*": float(lo)}
+                for c, n, d, lo in zip(self.compute, self.n_opt, self.d_opt, self.loss_opt)]
+
     def summary(self) -> str:
         lines = [f"IsoFLOP (approach 2, parabola through {2 * self.window + 1} points around each minimum)",
                  f"  N*(C) = {self.n_coef:.4g} C^{self.n_exponent:.4f}   (R^2 {self.n_r2:.4f})",

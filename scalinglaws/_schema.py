@@ -239,6 +239,20 @@ class RunTable:
             mask &= column.astype(str) == str(v)
         return self.select(mask)
 
+    def label_values(self, name: str) -> list[str]:
+        """The distinct values of a label column (or of the run ids, ``"run"``), sorted."""
+        if name != "run" and name not in self.columns:
+            raise SchemaError([f"no column {name!r} (columns: {', '.join(self.columns)})"])
+        return sorted(set(map(str, self.runs if name == "run" else self.columns[name])))
+
+    def with_runs(self, ids: Iterable) -> "RunTable":
+        """The rows of the given runs (an unknown run id is an error naming it)."""
+        ids = [str(i) for i in ids]
+        unknown = sorted(set(ids) - set(map(str, self.run_ids)))
+        if unknown:
+            raise SchemaError([f"no run {u!r} in the table (runs: {', '.join(map(str, self.run_ids))})" for u in unknown])
+        return self.select(np.isin(self.runs.astype(str), ids))
+
     def drop_largest(self, name: str, n: int) -> "RunTable":
         """Drop rows whose ``name`` is at or above the n-th largest value (Besiroglu et al.'s outlier rule)."""
         values = self.columns[name]
@@ -413,14 +427,37 @@ def _read_csv(buffer) -> tuple[_pd().DataFrame | None, str]:
         return None, f"not a readable CSV: {exc}"
 
 
-def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False) -> RunTable:
-    """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`."""
+def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False,
+                   rename: Mapping[str, str] | None = None) -> RunTable:
+    """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`; ``rename`` maps the file's
+    column names to the canonical ones (``{"model_size_m": "N"}``) where the aliases do not."""
     if isinstance(buffer, (bytes, str)):
         buffer = io.BytesIO(buffer.encode() if isinstance(buffer, str) else buffer)
     df, problem = _read_csv(buffer)
     if problem:
         raise SchemaError([problem], source)
-    return validate(df, require=require, source=source, drop_empty=drop_empty)
+    return validate(_renamed(df, rename, source), require=require, source=source, drop_empty=drop_empty)
+
+
+def canonical_column(name: str) -> str | None:
+    """The canonical column a file's column name stands for by its aliases (``"train_loss"`` -> ``"loss"``), or
+    None."""
+    return ALIASES_LOOKUP.get(_normalise(name))
+
+
+def _renamed(df, rename: Mapping[str, str] | None, source: str):
+    if not rename:
+        return df
+    problems = [f"cannot map column {old!r}: the file has no such column" for old in rename if old not in df.columns]
+    problems += [f"cannot map {old!r} to {new!r}: {new!r} is not a known column ({', '.join(ALIASES)})"
+                 for old, new in rename.items() if new not in ALIASES]
+    targets = list(rename.values())
+    problems += [f"two columns mapped to {t!r}" for t in sorted({t for t in targets if targets.count(t) > 1})]
+    if problems:
+        raise SchemaError(problems, source)
+    # a column already named as a mapping's target (or an alias of it) gives way to the chosen one
+    displaced = [c for c in df.columns if c not in rename and canonical_column(c) in set(targets)]
+    return df.drop(columns=displaced).rename(columns=dict(rename))
 
 
 def table_from_columns(columns: Mapping[str, Sequence], *, require: Sequence[str] = (), source: str = "") -> RunTable:
@@ -433,13 +470,18 @@ def table_from_columns(columns: Mapping[str, Sequence], *, require: Sequence[str
 
 
 def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str] = (), source: str = "",
-                  drop_empty: bool = False) -> RunTable:
+                  drop_empty: bool = False, rename: Mapping[str, str] | None = None) -> RunTable:
     """One table from several CSV buffers, one run each (run id = its name), e.g. a folder of per-run CSVs."""
     frames, problems = [], []
     for name, buffer in named:
         df, problem = _read_csv(buffer)
         if problem:
             problems.append(f"{name}: {problem}")
+            continue
+        try:
+            df = _renamed(df, rename, name)
+        except SchemaError as exc:
+            problems += [f"{name}: {p}" for p in exc.problems]
             continue
         if not any(_normalise(c) in ALIASES["run"] for c in df.columns):
             df.insert(0, "run", name)

@@ -90,6 +90,12 @@ class CurveForecast:
         return {"steps": self.steps.tolist(), "lr": self.lr.tolist(), "loss": self.loss.to_dict(),
                 "level": self.level, "warnings": list(self.warnings)}
 
+    def to_csv(self) -> str:
+        """step, lr, loss and its interval, one line per step."""
+        rows = zip(self.steps, self.lr, self.loss.value, self.loss.lower, self.loss.upper)
+        return "step,lr,loss,lower,upper\n" + "".join(f"{int(s)},{lr:.6g},{v:.6g},{lo:.6g},{hi:.6g}\n"
+                                                     for s, lr, v, lo, hi in rows)
+
     def summary(self) -> str:
         value, lo, hi = self.final
         band = f" ({lo:.5f}, {hi:.5f}, {100 * self.level:g}% interval)" if np.isfinite(lo) else ""

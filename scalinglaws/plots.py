@@ -5,13 +5,16 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .curves import predict_curve
+import io
+
+from .curves import CurveForecast, predict_curve
 from ._forecast import compute_optimal
 from ._isoflop import IsoflopResult
 from ._result import FitResult
 from ._schema import RunTable
 
-__all__ = ["plot_parity", "plot_frontier", "plot_isoflop", "plot_curves"]
+__all__ = ["plot_parity", "plot_residuals", "plot_frontier", "plot_isoflop", "plot_curves", "plot_curve_forecast",
+           "to_png"]
 
 
 def _axes(ax):
@@ -31,6 +34,26 @@ def plot_parity(result: FitResult, table: RunTable, ax=None):
     ax.plot([lo, hi], [lo, hi], "k--", lw=1)
     ax.set(xlabel=f"predicted {law.target}", ylabel=f"observed {law.target}", title=f"{law.name}: fit")
     return ax.figure
+
+
+def plot_residuals(result: FitResult, table: RunTable):
+    """Residuals (log observed - log predicted) against each input the law reads, on a log axis: a trend left in
+    them is what the law does not capture; the dashed lines are the fit's 2-sigma spread."""
+    law = result.law
+    inputs = [c for c in law.inputs if c in table]
+    fig, axes = plt.subplots(1, len(inputs), figsize=(4.2 * len(inputs), 3.6), squeeze=False)
+    resid = np.log(table[law.target]) - np.log(result.predict(table))
+    spread = 2 * float(np.std(resid))
+    for ax, col in zip(axes[0], inputs):
+        ax.scatter(table[col], resid, s=10, alpha=0.7)
+        ax.axhline(0.0, color="k", lw=1)
+        for sign in (-1, 1):
+            ax.axhline(sign * spread, color="k", lw=0.8, ls="--")
+        ax.set(xscale="log" if np.all(table[col] > 0) else "linear", xlabel=col,
+               ylabel=f"log residual of {law.target}")
+    fig.suptitle(f"{law.name}: residuals")
+    fig.tight_layout()
+    return fig
 
 
 def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=None, level: float = 0.9, ax=None):
@@ -91,3 +114,29 @@ def plot_curves(result: FitResult, table: RunTable, *, runs=None, level: float =
     ax.legend(fontsize=7, ncol=2)
     ax_lr.set(xlabel="step", ylabel="learning rate")
     return fig
+
+
+def plot_curve_forecast(forecast: CurveForecast, table: RunTable | None = None, *, label: str = "forecast"):
+    """A predicted loss curve (with its band) for a schedule, over observed curves if given, and the schedule."""
+    fig, (ax, ax_lr) = plt.subplots(2, 1, sharex=True, figsize=(8, 5.5), gridspec_kw={"height_ratios": [3, 1]})
+    if table is not None:
+        for run in table.run_ids:
+            rows = table.runs == run
+            ax.plot(table["step"][rows], table["loss"][rows], ".", ms=2, alpha=0.4, label=f"observed: {run}")
+    ax.plot(forecast.steps, forecast.loss.value, "C3-", lw=2, label=label)
+    if np.isfinite(forecast.loss.lower).all():
+        ax.fill_between(forecast.steps, forecast.loss.lower, forecast.loss.upper, color="C3", alpha=0.25,
+                        label=f"{100 * forecast.level:g}% bootstrap band")
+    values = forecast.loss.value
+    ax.set(ylabel="loss", title="predicted loss curve", ylim=(float(np.min(values)) * 0.97, float(np.percentile(values, 95)) * 1.1))
+    ax.legend(fontsize=7)
+    ax_lr.plot(forecast.steps, forecast.lr, "C3-")
+    ax_lr.set(xlabel="step", ylabel="learning rate")
+    return fig
+
+
+def to_png(fig, dpi: int = 120) -> bytes:
+    """A figure as PNG bytes (for downloads)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()

@@ -59,3 +59,33 @@ def test_moving_a_forecast_widget_does_not_refit():
     at.number_input(key="budget").set_value(1e24).run()
     assert not at.exception and "**Loss at this budget:" in _texts(at)
     assert _cached.FITS_RUN["count"] == before
+
+
+def test_columns_with_other_names_are_mapped_before_the_fit():
+    at = _app().run()
+    at.radio(key="source").set_value("Paste CSV").run()
+    renamed = GOOD.replace("N,D,loss", "size,toks,val_loss", 1)
+    at.text_area(key="pasted").input(renamed).run()
+    assert not at.exception and at.error  # nothing recognised yet: the missing columns are listed, nothing fitted
+    for column, canonical in (("size", "N"), ("toks", "D"), ("val_loss", "loss")):
+        at.selectbox(key=f"map:{column}").set_value(canonical)
+    at.run()
+    assert not at.exception and not at.error
+    assert "15 rows, 15 runs." in _texts(at) and "**Loss at this budget:" in _texts(at)
+
+
+def test_the_loss_curve_page_fits_and_forecasts_a_schedule():
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "1_Loss_curves.py"), default_timeout=600).run()
+    assert not at.exception and not at.error
+    assert "**Predicted final loss: 3.2" in _texts(at)  # the 25M model's curves: a 72k-step cosine ends near 3.21
+    at.selectbox(key="kind").set_value("WSD").run()
+    assert not at.exception and "**Predicted final loss:" in _texts(at)
+    assert any("best WSD decay" in t.value for t in at.text)
+
+
+def test_the_isoflop_page_shows_both_approaches():
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "2_IsoFLOP.py"), default_timeout=600).run()
+    assert not at.exception and not at.error
+    # Porian et al.'s tuned, constant-LR OWT2 sweep: N* ~ C^0.508 (fits/isoflop_owt2 reproduces their 0.50-0.51)
+    assert "**Approach 2: N\\* ~ C^0.508" in _texts(at)
+    assert len(at.dataframe) == 2  # the valleys, and approach 3 beside them
