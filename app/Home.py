@@ -7,7 +7,6 @@ import streamlit as st
 
 import _cached as cached
 import scalinglaws as sl
-from scalinglaws import plots
 
 st.set_page_config(page_title="scalinglaws", layout="wide")
 cached.enable_caches()
@@ -62,8 +61,8 @@ names = list(laws)
 law_name = st.selectbox("Law", names, index=names.index("chinchilla") if "chinchilla" in names else 0,
                         format_func=lambda n: laws[n].title, key="law")
 with st.spinner(f"Fitting {law_name}" + (f" and {resamples} bootstrap refits" if resamples else "")):
-    result = cached.fit(table, table.fingerprint(), law_name, resamples,
-                        loss="huber" if objective.startswith("Huber") else "squared")
+    loss_name = "huber" if objective.startswith("Huber") else "squared"
+    result = cached.fit(table, table.fingerprint(), law_name, resamples, loss=loss_name)
 law = result.law
 
 st.subheader("Fit")
@@ -77,13 +76,11 @@ st.code(result.report(), language=None)
 st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
                    file_name=f"{law_name}_fit.json", mime="application/json")
 left, right = st.columns(2)
-parity = plots.plot_parity(result, table)
-left.download_button("Parity plot (PNG)", plots.to_png(parity), file_name=f"{law_name}_parity.png", mime="image/png")
-left.pyplot(parity, clear_figure=True)
-residuals = plots.plot_residuals(result, table)
-right.download_button("Residual plot (PNG)", plots.to_png(residuals), file_name=f"{law_name}_residuals.png",
-                      mime="image/png")
-right.pyplot(residuals, clear_figure=True)
+for column, kind in ((left, "parity"), (right, "residuals")):
+    png = cached.figure(kind, result, table, table.fingerprint(), law_name, resamples, loss_name)
+    column.image(png)
+    column.download_button(f"{kind.capitalize()} plot (PNG)", png, file_name=f"{law_name}_{kind}.png",
+                           mime="image/png", key=f"png:{kind}")
 
 st.subheader("Forecast")
 if law.can("allocation"):
@@ -98,10 +95,10 @@ if law.can("allocation"):
     for warning in allocation.warnings:
         st.caption(f"extrapolation: {warning}")
     left, _ = st.columns(2)
-    frontier = plots.plot_frontier(result, table)
-    left.download_button("Frontier plot (PNG)", plots.to_png(frontier), file_name=f"{law_name}_frontier.png",
-                         mime="image/png")
-    left.pyplot(frontier, clear_figure=True)
+    frontier = cached.figure("frontier", result, table, table.fingerprint(), law_name, resamples,
+                             loss_name)
+    left.image(frontier)
+    left.download_button("Frontier plot (PNG)", frontier, file_name=f"{law_name}_frontier.png", mime="image/png")
     target = st.number_input("Target loss", min_value=1e-6, value=2.0, format="%.4f", key="target")
     try:
         st.text(sl.compute_for_target(result, target).summary())

@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 import scalinglaws as sl
+from scalinglaws import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = {
@@ -72,6 +73,17 @@ def fit(_table: sl.RunTable, fingerprint: str, law: str, resamples: int, seed: i
                               progress=lambda done, n: bar.progress(done / n, text=f"bootstrap: {done} of {n} refits"))
         bar.empty()
     return result
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figure(kind: str, _result: sl.FitResult, _table: sl.RunTable, fingerprint: str, law: str, resamples: int,
+           loss: str = "huber") -> bytes:
+    """A figure of the fit as PNG bytes, drawn once per fit (shown and downloaded from the same bytes)."""
+    draw = {"parity": plots.plot_parity, "residuals": plots.plot_residuals, "frontier": plots.plot_frontier}[kind]
+    fig = draw(_result, _table)
+    png = plots.to_png(fig)
+    plots.close(fig)
+    return png
 
 
 def enable_caches() -> None:

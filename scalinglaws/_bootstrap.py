@@ -35,6 +35,7 @@ __all__ = ["bootstrap"]
 # (method, iterations) per round; each later round takes only the lanes still unconverged.
 _ROUNDS = (("newton", 12), ("newton", 50), ("lbfgs", 1000))
 _BATCH = 500  # refits per compiled batch in the first round
+_LATER = {"newton": 64, "lbfgs": 16}  # and in the later rounds, which take only the lanes left unconverged
 
 
 @partial(jax.jit, static_argnames=("law", "objective", "method", "gtol", "atol"))
@@ -114,15 +115,11 @@ def bootstrap(result: FitResult, data, n: int | None = None, *, seed: int = 0, p
         todo = np.flatnonzero(~conv)
         if not len(todo):
             break
-        # the first round in batches of at most _BATCH refits (a progress report after each); later rounds, a few
-        # lanes, padded to a power of two (at least 16), so that few distinct shapes are ever compiled
-        if round_ == 0:
-            batches = [todo[i:i + _BATCH] for i in range(0, len(todo), _BATCH)]
-        else:
-            batches = [todo]
+        # every round in batches of a fixed size (the first: _BATCH, or all n if fewer; later ones, a few lanes:
+        # _LATER), padded by repeating lanes, so that a law compiles at most three bootstrap programs per data shape
+        size = min(len(todo), _BATCH) if round_ == 0 else _LATER[method]
+        batches = [todo[i:i + size] for i in range(0, len(todo), size)]
         for batch in batches:
-            size = len(batch) if round_ == 0 and len(todo) <= _BATCH else (
-                _BATCH if round_ == 0 else max(16, 1 << int(np.ceil(np.log2(len(batch))))))
             pick = np.resize(batch, size)
             out = _export.call(_refit, jnp.asarray(u[pick]), counts[pick], x, y, w, codes, jnp.asarray(maxiter),
                                method=method, **static)

@@ -14,7 +14,7 @@ from ._result import FitResult
 from ._schema import RunTable
 
 __all__ = ["plot_parity", "plot_residuals", "plot_frontier", "plot_isoflop", "plot_curves", "plot_curve_forecast",
-           "to_png"]
+           "to_png", "close"]
 
 
 def _axes(ax):
@@ -133,6 +133,11 @@ def plot_curve_forecast(forecast: CurveForecast, table: RunTable | None = None, 
     ax_lr.plot(forecast.steps, forecast.lr, "C3-")
     ax_lr.set(xlabel="step", ylabel="learning rate")
     return fig
+
+
+def close(fig) -> None:
+    """Release a figure (pyplot keeps every figure it made until closed)."""
+    plt.close(fig)
 
 
 def to_png(fig, dpi: int = 120) -> bytes:
