@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: app test test-fast install bench reproduce notebooks clean
+.PHONY: app test test-fast install bench reproduce notebooks screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,12 +31,17 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_chinchilla.py
 	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_app.py
 
 # run every notebook through a kernel and store its outputs in place (the suite checks they are stored)
 notebooks: $(STAMP)
 	cd notebooks && for nb in *.ipynb; do ../$(BIN)/python -c "import sys, nbformat, nbclient; \
 		nb = nbformat.read(sys.argv[1], 4); nbclient.NotebookClient(nb, timeout=600, kernel_name='python3').execute(); \
 		nbformat.write(nb, sys.argv[1])" $$nb || exit 1; done
+
+# the README's screenshots of each app page (headless chromium; apt-get install chromium)
+screenshots: $(STAMP)
+	$(BIN)/python app/screenshots.py
 
 reproduce: $(STAMP)
 	for d in fits/*/; do $(BIN)/scalinglaws reproduce $$d || exit 1; done

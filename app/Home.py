@@ -87,7 +87,8 @@ if law.can("allocation"):
     budget = st.number_input("Compute budget C (FLOP)", min_value=1e10, max_value=1e35, value=5.88e23,
                              format="%.3e", key="budget")
     allocation = sl.compute_optimal(result, budget)
-    st.dataframe(allocation.rows(), hide_index=True)
+    st.dataframe(allocation.rows(), hide_index=True, column_config={
+        k: st.column_config.NumberColumn(format="%.4g") for k in ("value", "lower", "upper")})
     st.download_button("Allocation (CSV)", allocation.to_csv(), file_name="allocation.csv", mime="text/csv")
     st.markdown(f"**Loss at this budget: {float(allocation.loss.value):.4f}**"
                 + (f" (90% interval {float(allocation.loss.lower):.4f} to {float(allocation.loss.upper):.4f})"
