@@ -9,7 +9,10 @@ it is compiled and written; later processes load it (a fifth of a second, mostly
 Only laws that can be rebuilt from their reference (registered laws, laws made by a registered factory) are kept,
 and the key includes the law's reference, the static settings, the arguments' shapes and dtypes, the versions of
 JAX and of this package, a hash of this package's source and the machine's processor, so that a changed solver, a
-changed law or another machine compiles anew. Everything falls back to the plain jitted call when the cache is
+changed law or another machine compiles anew. Three ways XLA:CPU's serialised executables fail are handled: a
+program that calls LAPACK is never kept (it crashes a new process); a kept program is compiled afresh, not taken
+from the compilation cache; and one that loads but cannot run (kernels left out) is refused for good (``.refused``)
+and goes through jit from then on. Everything falls back to the plain jitted call when the cache is
 off (the default outside the CLI), when a law is made at run time, or when loading fails. The files are pickles
 written by this package into the user's own cache folder; they are read from there only.
 """
@@ -111,35 +114,45 @@ def call(fn, *args, **static):
         from jax.experimental import serialize_executable
 
         path = _DIR / f"{key}.xla"
+        refused = _DIR / f"{key}.refused"
+        if refused.exists():  # kept once and failed to load: this program goes through jit (and XLA's cache)
+            return fn(*args, **static)
         try:
             compiled = serialize_executable.deserialize_and_load(*pickle.loads(path.read_bytes()))
-            # a loaded executable can fail when it runs (XLA:CPU has refused one whose kernels were not all
-            # serialised): run it once here, and on any failure drop the file and compile instead
-            out = compiled(*args)
-            jax.block_until_ready(out)
-            _LOADED[key], _NAMES[key] = compiled, fn.__name__
-            return out
-        except Exception:  # noqa: BLE001 - missing, partial, stale or unrunnable: compile it (compilation cache)
-            path.unlink(missing_ok=True)
-            lowered = fn.lower(*args, **static)
-            if "lapack_" in lowered.as_text():
-                # jaxlib binds LAPACK kernels on first use: a kept executable that calls one crashes a new process
-                # (a segmentation fault, not an exception; jax-ml/jax#28908), so such a program is not kept
+        except Exception:  # noqa: BLE001 - missing, partial or stale: compile it, and keep it
+            compiled = None
+        if compiled is not None:
+            try:
+                out = compiled(*args)
+                jax.block_until_ready(out)
+                _LOADED[key], _NAMES[key] = compiled, fn.__name__
+                return out
+            except Exception:  # noqa: BLE001
+                # it loads but cannot run: XLA:CPU left out kernels when it serialised it (kernels it had compiled
+                # for another program in that process). It would fail again: not kept again; jit from now on
+                path.unlink(missing_ok=True)
+                refused.touch()
+                return fn(*args, **static)
+        path.unlink(missing_ok=True)
+        lowered = fn.lower(*args, **static)
+        if "lapack_" in lowered.as_text():
+            # jaxlib binds LAPACK kernels on first use: a kept executable that calls one crashes a new process
+            # (a segmentation fault, not an exception; jax-ml/jax#28908), so such a program is not kept
+            compiled = lowered.compile()
+        else:
+            # compiled afresh, not taken from the persistent compilation cache: a program XLA:CPU loaded from
+            # that cache has been re-serialised without all of its kernels
+            cached = jax.config.jax_enable_compilation_cache
+            jax.config.update("jax_enable_compilation_cache", False)
+            try:
                 compiled = lowered.compile()
-            else:
-                # compiled afresh, not taken from the persistent compilation cache: XLA:CPU re-serialises a program
-                # it loaded from that cache without all of its kernels, and the kept file would never run
-                cached = jax.config.jax_enable_compilation_cache
-                jax.config.update("jax_enable_compilation_cache", False)
-                try:
-                    compiled = lowered.compile()
-                finally:
-                    jax.config.update("jax_enable_compilation_cache", cached)
-                try:
-                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                    tmp.write_bytes(pickle.dumps(serialize_executable.serialize(compiled)))
-                    tmp.replace(path)
-                except Exception:  # noqa: BLE001 - an executable that cannot be written is only not kept
-                    pass
+            finally:
+                jax.config.update("jax_enable_compilation_cache", cached)
+            try:
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_bytes(pickle.dumps(serialize_executable.serialize(compiled)))
+                tmp.replace(path)
+            except Exception:  # noqa: BLE001 - an executable that cannot be written is only not kept
+                pass
         _LOADED[key], _NAMES[key] = compiled, fn.__name__
     return compiled(*args)

@@ -56,3 +56,26 @@ def test_a_program_that_calls_lapack_is_not_kept(kept_in, lapack_law):
     result = sl.fit(lapack_law, {"x": x, "y": x**-0.4 / 1.5})
     assert result.natural["b"] == pytest.approx(0.4, rel=1e-6)  # exact data: recovered to the solver's tolerance
     assert not list(kept_in.glob("*.xla"))  # fit, curvature and residuals all call LAPACK: none kept
+
+
+def test_a_kept_program_that_loads_but_cannot_run_is_refused_for_good(kept_in, monkeypatch):
+    from jax.experimental import serialize_executable
+
+    x = np.logspace(6, 9, 12)
+    data = {"N": x, "loss": 2.0 + 300.0 * x**-0.3}
+    first = sl.fit("power_N", data)
+    kept = list(kept_in.glob("*.xla"))
+    assert kept
+
+    def unrunnable(*args, **kwargs):  # as XLA:CPU's program missing a kernel it compiled for another program
+        def run(*a):
+            raise RuntimeError("NOT_FOUND: Function fusion.2 not found")
+        return run
+
+    monkeypatch.setattr(serialize_executable, "deserialize_and_load", unrunnable)
+    _export._LOADED.clear()
+    again = sl.fit("power_N", data)
+    assert again.params == first.params  # through jit instead, the same numbers
+    assert not list(kept_in.glob("*.xla")) and len(list(kept_in.glob("*.refused"))) == len(kept)
+    _export._LOADED.clear()
+    assert sl.fit("power_N", data).params == first.params  # refused ones are not loaded again
