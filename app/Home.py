@@ -8,9 +8,7 @@ import streamlit as st
 import _cached as cached
 import scalinglaws as sl
 
-st.set_page_config(page_title="scalinglaws", layout="wide")
-cached.enable_caches()
-st.title("scalinglaws")
+cached.page("scalinglaws", "scalinglaws")
 st.caption("Fit scaling laws to your training runs and forecast a larger run, with bootstrap uncertainty.")
 
 with st.sidebar:
@@ -31,18 +29,10 @@ with st.sidebar:
                          key="objective")
 
 if source in ("Upload CSV files", "Paste CSV"):
-    if not files:
-        st.info("Upload CSV files with one row per run (columns N, D or C, loss) or one row per logged step "
-                "(run, step, lr, loss). Column names are matched case-insensitively, with aliases "
-                "(params, tokens, flops, train_loss, ...).")
-        st.stop()
-    rename = cached.column_mapping(files, key="map")
-    table = cached.uploaded(files, rename)
-    if isinstance(table, sl.SchemaError):
-        st.error(f"{len(table.problems)} problem(s) in {table.source or 'the upload'}; nothing is fitted until "
-                 "they are fixed:")
-        st.markdown("\n".join(f"- {p}" for p in table.problems))
-        st.stop()
+    table = cached.table_or_stop(files, key="map", hint=(
+        "Upload CSV files with one row per run (columns N, D or C, loss) or one row per logged step (run, step, lr, "
+        "loss). Column names are matched case-insensitively, with aliases (params, tokens, flops, train_loss, ...); "
+        "others can be mapped by hand."))
 else:
     table = cached.bundled(source)
 

@@ -38,6 +38,21 @@ def uploaded(files: tuple[tuple[str, bytes], ...], rename: tuple[tuple[str, str]
         return exc
 
 
+def table_or_stop(files: tuple[tuple[str, bytes], ...], *, key: str, hint: str) -> sl.RunTable:
+    """The uploaded table, its columns mapped; without files, ``hint`` and stop; with problems, every one of them
+    listed and stop (nothing is fitted)."""
+    if not files:
+        st.info(hint)
+        st.stop()
+    table = uploaded(files, column_mapping(files, key=key))
+    if isinstance(table, sl.SchemaError):
+        st.error(f"{len(table.problems)} problem(s) in {table.source or 'the upload'}; nothing is fitted until "
+                 "they are fixed:")
+        st.markdown("\n".join(f"- {p}" for p in table.problems))
+        st.stop()
+    return table
+
+
 def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tuple[str, str], ...]:
     """Widgets that map the files' columns to the canonical ones, pre-filled from the aliases."""
     columns = sl.csv_columns(list(files))
@@ -84,6 +99,13 @@ def figure(kind: str, _result: sl.FitResult, _table: sl.RunTable, fingerprint: s
     png = plots.to_png(fig)
     plots.close(fig)
     return png
+
+
+def page(title: str, heading: str) -> None:
+    """A page's set-up: its title and layout, the caches, its heading."""
+    st.set_page_config(page_title=title, layout="wide")
+    enable_caches()
+    st.title(heading)
 
 
 def enable_caches() -> None:

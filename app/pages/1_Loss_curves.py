@@ -8,11 +8,8 @@ import streamlit as st
 import _cached as cached
 import scalinglaws as sl
 from scalinglaws import plots
-from scalinglaws import schedules as S
 
-st.set_page_config(page_title="scalinglaws: loss curves", layout="wide")
-cached.enable_caches()
-st.title("Loss curves under LR schedules")
+cached.page("scalinglaws: loss curves", "Loss curves under LR schedules")
 
 with st.sidebar:
     st.header("Curves")
@@ -28,14 +25,8 @@ with st.sidebar:
                                  value=100, key="curve_resamples")
 
 if source == "Upload CSV files":
-    if not files:
-        st.info("Upload loss curves: columns step, lr and loss, one CSV per run (or a run column).")
-        st.stop()
-    table = cached.uploaded(files, cached.column_mapping(files, key="curve_map"))
-    if isinstance(table, sl.SchemaError):
-        st.error(f"{len(table.problems)} problem(s); nothing is fitted until they are fixed:")
-        st.markdown("\n".join(f"- {p}" for p in table.problems))
-        st.stop()
+    table = cached.table_or_stop(files, key="curve_map", hint="Upload loss curves: columns step, lr and loss, "
+                                 "one CSV per run (or a run column).")
 else:
     table = cached.bundled_curves(source)
 

@@ -7,9 +7,7 @@ import _cached as cached
 import scalinglaws as sl
 from scalinglaws import plots
 
-st.set_page_config(page_title="scalinglaws: IsoFLOP", layout="wide")
-cached.enable_caches()
-st.title("IsoFLOP valleys (approach 2) beside the parametric fit (approach 3)")
+cached.page("scalinglaws: IsoFLOP", "IsoFLOP valleys (approach 2) beside the parametric fit (approach 3)")
 
 with st.sidebar:
     st.header("Sweeps")
@@ -20,15 +18,8 @@ if source == "Upload CSV files":
     uploads = st.file_uploader("Runs grouped by compute budget: columns N, D (or C) and loss", type="csv",
                                accept_multiple_files=True, key="sweep_uploads")
     files = tuple((f.name, f.getvalue()) for f in uploads or ())
-    if not files:
-        st.info("Upload IsoFLOP sweeps: several model sizes at each of several compute budgets (columns N, C or "
-                "D, loss).")
-        st.stop()
-    table = cached.uploaded(files, cached.column_mapping(files, key="sweep_map"))
-    if isinstance(table, sl.SchemaError):
-        st.error(f"{len(table.problems)} problem(s); nothing is fitted until they are fixed:")
-        st.markdown("\n".join(f"- {p}" for p in table.problems))
-        st.stop()
+    table = cached.table_or_stop(files, key="sweep_map", hint="Upload IsoFLOP sweeps: several model sizes at "
+                                 "each of several compute budgets (columns N, C or D, loss).")
 else:
     table = cached.bundled_sweeps(source)
     labels = cached.SWEEP_LABELS
