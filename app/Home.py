@@ -16,8 +16,8 @@ with st.sidebar:
     source = st.radio("Runs", [*cached.BUNDLED, "Upload CSV files", "Paste CSV"], key="source")
     files = ()
     if source == "Upload CSV files":
-        uploads = st.file_uploader(f"One long CSV, or one CSV per run (at most {cached.MAX_UPLOAD_MB} MB)",
-                                   type="csv", accept_multiple_files=True, key="uploads")
+        uploads = st.file_uploader(f"One long CSV, or one CSV per run, or a zip of them (at most {cached.MAX_UPLOAD_MB} MB)",
+                                   type=["csv", "zip"], accept_multiple_files=True, key="uploads")
         files = tuple((f.name, f.getvalue()) for f in uploads or ())
     elif source == "Paste CSV":
         text = st.text_area("CSV text (a header line, then one line per run or per logged step)", key="pasted")

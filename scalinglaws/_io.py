@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -37,11 +38,13 @@ def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empt
 
 def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False,
                  rename: Mapping[str, str] | None = None) -> RunTable:
-    """A run table from CSV contents already in memory (the app's uploads): one file as it is, several as one
-    table with one run per file (run id = the file's name without ``.csv``) unless they carry a run column.
+    """A run table from CSV contents already in memory (the app's uploads): one file as it is, several (or a zip
+    of them) as one table with one run per file (run id = the file's name without ``.csv``) unless they carry a run
+    column.
     ``rename`` maps the files' column names to canonical ones where the aliases do not."""
+    files = _unzipped(files)
     if not files:
-        raise SchemaError(["no file given"])
+        raise SchemaError(["no file given (or no CSV in the zip)"])
     if len(files) == 1:
         name, data = files[0]
         return table_from_csv(data, source=name, drop_empty=drop_empty, rename=rename)
@@ -49,10 +52,26 @@ def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False
     return concat_tables(named, source=f"{len(files)} files", drop_empty=drop_empty, rename=rename)
 
 
+def _unzipped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The files, with each ``.zip`` replaced by the CSVs inside it (a zip of per-run CSVs: run id = file stem)."""
+    out = []
+    for name, data in files:
+        if not name.lower().endswith(".zip"):
+            out.append((name, data))
+            continue
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                out += [(Path(member).name, archive.read(member)) for member in sorted(archive.namelist())
+                        if member.lower().endswith(".csv") and not Path(member).name.startswith((".", "__"))]
+        except zipfile.BadZipFile:
+            raise SchemaError([f"{name}: not a readable zip file"]) from None
+    return out
+
+
 def csv_columns(files: Sequence[tuple[str, bytes]]) -> list[str]:
     """The column names in the header lines of CSV contents (in order of first appearance), for mapping them."""
     seen: dict[str, None] = {}
-    for _, data in files:
+    for _, data in _unzipped(files):
         first = data.decode("utf-8", errors="replace").splitlines()[:1]
         for row in csv.reader(first):
             seen.update(dict.fromkeys(c.strip() for c in row if c.strip()))

@@ -78,3 +78,25 @@ def test_fingerprint_tracks_the_numbers():
     b = table_from_csv("N,D,loss\n1e8,1e9,3\n2e8,1e9,2.8\n")
     assert a.fingerprint() != b.fingerprint()
     assert a.fingerprint() == table_from_csv("n_params,tokens,loss\n1e8,1e9,3\n2e8,1e9,2.9\n").fingerprint()
+
+
+def test_uploads_a_zip_of_per_run_csvs_and_mapped_columns():
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for run, offset in (("small", 0.0), ("large", -0.5)):
+            archive.writestr(f"curves/{run}.csv", "".join(f"{s},3e-4,{4.0 + offset - s / 1000:.3f}\n"
+                                                          for s in (100, 200, 300)).join(["iteration,learning_rate,val\n", ""]))
+        archive.writestr("__MACOSX/._small.csv", "junk")  # what a Mac's zip adds: not a run
+    files = [("runs.zip", buffer.getvalue())]
+    assert sl.csv_columns(files) == ["iteration", "learning_rate", "val"]
+    assert [sl.canonical_column(c) for c in sl.csv_columns(files)] == ["step", "lr", None]
+    table = sl.read_uploads(files, rename={"val": "loss"})
+    assert sorted(table.run_ids) == ["large", "small"] and len(table) == 6
+    np.testing.assert_allclose(table.with_runs(["large"])["loss"], [3.4, 3.3, 3.2])
+    with pytest.raises(sl.SchemaError, match="not a readable zip"):
+        sl.read_uploads([("broken.zip", b"not a zip")])
+    with pytest.raises(sl.SchemaError, match="no such column"):
+        sl.read_uploads(files, rename={"value": "loss"})

@@ -16,7 +16,7 @@ with st.sidebar:
     source = st.radio("Curves", [*cached.BUNDLED_CURVES, "Upload CSV files"], key="curve_source")
     if source == "Upload CSV files":
         uploads = st.file_uploader(f"One CSV per run (step, lr, loss), or one long CSV with a run column (at most "
-                                   f"{cached.MAX_UPLOAD_MB} MB)", type="csv", accept_multiple_files=True,
+                                   f"{cached.MAX_UPLOAD_MB} MB)", type=["csv", "zip"], accept_multiple_files=True,
                                    key="curve_uploads")
         files = tuple((f.name, f.getvalue()) for f in uploads or ())
     warmup = st.number_input("Warmup steps before the first logged step (linear from 0)", min_value=0, value=2160,

@@ -15,7 +15,7 @@ with st.sidebar:
     window = st.slider("Points each side of a valley's minimum in its parabola", 1, 4, 2, key="window")
 
 if source == "Upload CSV files":
-    uploads = st.file_uploader("Runs grouped by compute budget: columns N, D (or C) and loss", type="csv",
+    uploads = st.file_uploader("Runs grouped by compute budget: columns N, D (or C) and loss", type=["csv", "zip"],
                                accept_multiple_files=True, key="sweep_uploads")
     files = tuple((f.name, f.getvalue()) for f in uploads or ())
     table = cached.table_or_stop(files, key="sweep_map", hint="Upload IsoFLOP sweeps: several model sizes at "
