@@ -56,7 +56,7 @@ def table_or_stop(files: tuple[tuple[str, bytes], ...], *, key: str, hint: str) 
 def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tuple[str, str], ...]:
     """Widgets that map the files' columns to the canonical ones, pre-filled from the aliases."""
     columns = sl.csv_columns(list(files))
-    choices = ["(ignore)", *CANONICAL]
+    choices = ["(ignore)", *sl.CANONICAL_COLUMNS]
     with st.expander("Map columns", expanded=not all(sl.canonical_column(c) for c in columns)):
         st.caption("Each column of your files, and what it is. Recognised names are filled in; pick the rest.")
         mapping = []
@@ -67,9 +67,6 @@ def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tupl
                 mapping.append((column, chosen))
     return tuple(mapping)
 
-
-CANONICAL = ("run", "N", "D", "C", "loss", "step", "lr", "U", "N_avg", "bs", "bs_tokens", "bleu", "accuracy", "error",
-             "pass_rate", "k")
 
 
 @st.cache_resource(show_spinner=False)
@@ -109,10 +106,9 @@ def page(title: str, heading: str) -> None:
 
 
 def enable_caches() -> None:
-    """Compiled solvers kept on disk (as the CLI keeps them), so that a freshly started app fits without tracing."""
-    if not st.session_state.get("_caches_on"):
-        sl.enable_compilation_cache()
-        st.session_state["_caches_on"] = True
+    """Compiled solvers kept on disk (as the CLI keeps them), so that a freshly started app fits without tracing
+    (a cache already on is kept: calling this again changes nothing)."""
+    sl.enable_compilation_cache()
 
 
 
@@ -139,28 +135,6 @@ def curve_scores(result: sl.FitResult, table: sl.RunTable, *, warmup: int) -> li
     fitted = set(map(str, result.runs))
     return [{"run": run, "used in the fit": run in fitted, "R^2": m["r2"], "mean rel. error": m["mre"],
              "final rel. error": m["final_rel_error"]} for run, m in scores.items()]
-
-
-def schedule(*, kind: str, total: int, peak: float, floor: float, warmup: int, decay: float):
-    """The per-step LR of the schedule the editor describes."""
-    if kind == "cosine":
-        return sl.schedules.cosine(total, peak, floor, warmup=warmup)
-    if kind == "linear":
-        return sl.schedules.linear(total, peak, floor, warmup=warmup)
-    if kind == "constant":
-        return sl.schedules.constant(total, peak, warmup=warmup)
-    if kind == "WSD":
-        return sl.schedules.wsd(total, peak, floor, max(1, int(decay * total)), warmup=warmup)
-    return sl.schedules.step(total, peak, [total // 2, (3 * total) // 4], [peak / 3, peak / 10], warmup=warmup)
-
-
-def standard_schedules(total: int, peak: float, floor: float, warmup: int) -> dict:
-    return {"cosine": schedule(kind="cosine", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2),
-            "linear": schedule(kind="linear", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2),
-            "WSD, 20% decay": schedule(kind="WSD", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2),
-            "step (x1/3 at 50%, x1/10 at 75%)": schedule(kind="step", total=total, peak=peak, floor=floor,
-                                                          warmup=warmup, decay=0.2),
-            "constant": schedule(kind="constant", total=total, peak=peak, floor=floor, warmup=warmup, decay=0.2)}
 
 
 BUNDLED_SWEEPS = {

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -17,26 +18,33 @@ OUT = ROOT / "app" / "screenshots"
 # (file, URL path, text that appears when the page has finished its fit)
 PAGES = (("home.png", "", "Loss at this budget"),
          ("loss_curves.png", "Loss_curves", "Predicted final loss"),
-         ("isoflop.png", "IsoFLOP", "Approach 3"))
+         ("isoflop.png", "IsoFLOP", "Approach 3: the compute-optimal"))
 
 
-def _serve():
+@contextmanager
+def serve(log=subprocess.DEVNULL):
+    """``streamlit run app/Home.py`` on a free loopback port; yields its URL once it answers its health check."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "Home.py"),
                              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-                             "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(240):
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                return proc, url
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("streamlit did not start")
+    try:
+        deadline = time.time() + 120
+        while True:  # bounded: the server answers its health check within seconds
+            try:
+                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                if time.time() > deadline:
+                    raise RuntimeError("streamlit did not start") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def main() -> None:
@@ -46,8 +54,7 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(exist_ok=True)
-    proc, url = _serve()
-    try:
+    with serve() as url:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             # Streamlit scrolls inside its own container, so a tall viewport is what captures the whole page
@@ -60,9 +67,6 @@ def main() -> None:
                 page.screenshot(path=str(OUT / name), full_page=True)  # the whole page: fit, figures, forecast
                 print(f"wrote {OUT / name}")
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ from ._reproduce import reproduce as reproduce  # noqa: E402
 from ._result import preset as preset  # noqa: E402
 from ._schema import RunTable as RunTable  # noqa: E402
 from ._schema import SchemaError as SchemaError  # noqa: E402
+from ._schema import CANONICAL_COLUMNS as CANONICAL_COLUMNS  # noqa: E402
 from ._schema import canonical_column as canonical_column  # noqa: E402
 from ._schema import table_from_columns as table_from_columns  # noqa: E402
 from ._schema import table_from_csv as table_from_csv  # noqa: E402

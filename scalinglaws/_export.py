@@ -32,8 +32,7 @@ from ._version import __version__
 __all__ = ["call", "enable", "disable"]
 
 _DIR: Path | None = None
-_LOADED: dict[str, object] = {}
-_NAMES: dict[str, str] = {}  # key -> the function's name, for programs()
+_LOADED: dict[str, tuple[str, object]] = {}  # key -> (the function's name, its executable)
 
 
 def enable(folder: str | os.PathLike) -> None:
@@ -47,12 +46,11 @@ def disable() -> None:
     global _DIR
     _DIR = None
     _LOADED.clear()
-    _NAMES.clear()
 
 
 def programs(fn) -> int:
     """How many executables of ``fn`` this process has loaded or compiled through the cache."""
-    return sum(name == fn.__name__ for name in _NAMES.values())
+    return sum(name == fn.__name__ for name, _ in _LOADED.values())
 
 
 @lru_cache(maxsize=1)
@@ -107,7 +105,7 @@ def call(fn, *args, **static):
     if _DIR is None or not all(_reloadable(law) for law in laws):
         return fn(*args, **static)
     key = _key(fn, args, static)
-    compiled = _LOADED.get(key)
+    name, compiled = _LOADED.get(key, (fn.__name__, None))
     if compiled is None:
         import pickle
 
@@ -125,7 +123,7 @@ def call(fn, *args, **static):
             try:
                 out = compiled(*args)
                 jax.block_until_ready(out)
-                _LOADED[key], _NAMES[key] = compiled, fn.__name__
+                _LOADED[key] = name, compiled
                 return out
             except Exception:  # noqa: BLE001
                 # it loads but cannot run: XLA:CPU left out kernels when it serialised it (kernels it had compiled
@@ -140,8 +138,8 @@ def call(fn, *args, **static):
             # (a segmentation fault, not an exception; jax-ml/jax#28908), so such a program is not kept
             compiled = lowered.compile()
         else:
-            # compiled afresh, not taken from the persistent compilation cache: a program XLA:CPU loaded from
-            # that cache has been re-serialised without all of its kernels
+            # compiled afresh, not taken from the persistent compilation cache: XLA:CPU has re-serialised a program
+            # it took from that cache without all of its kernels (what still slips through is refused above)
             cached = jax.config.jax_enable_compilation_cache
             jax.config.update("jax_enable_compilation_cache", False)
             try:
@@ -154,5 +152,5 @@ def call(fn, *args, **static):
                 tmp.replace(path)
             except Exception:  # noqa: BLE001 - an executable that cannot be written is only not kept
                 pass
-        _LOADED[key], _NAMES[key] = compiled, fn.__name__
+        _LOADED[key] = name, compiled
     return compiled(*args)

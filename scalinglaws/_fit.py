@@ -59,10 +59,10 @@ class Prepared(NamedTuple):
     table: RunTable
 
     def padded(self, codes=None):
-        """``(x, y, w, codes)`` (``codes``: one per row, default the run codes) with the rows padded to a bucket of :func:`padded_rows` by copies of row 0 at
-        weight 0, so that a table of 15 rows and one of 200 run one compiled program (the CLI's kept executables
-        and the app's first fit serve any small upload). Laws whose inputs are not all per-row vectors (per-run
-        series) are not padded."""
+        """``(x, y, w, codes)`` (``codes``: one per row, default the run codes), the rows padded to
+        :func:`padded_rows` by copies of row 0 at weight 0, so that tables of 150 and 200 rows run one compiled
+        program (the CLI's kept executables and the app's first fit serve any upload of similar size). Laws whose
+        inputs are not all per-row vectors (per-run series) are not padded."""
         n = len(self.y)
         codes = self.run_codes if codes is None else np.asarray(codes)
         rows = padded_rows(n)
@@ -75,13 +75,13 @@ class Prepared(NamedTuple):
                 jnp.asarray(w), jnp.asarray(codes[idx]))
 
 
+_MIN_ROWS = 16
+
+
 def padded_rows(n: int) -> int:
     """Rows a table of ``n`` rows is padded to: the next power of two, at least 16 (at most twice the work,
     which is small beside tracing and compiling a program for every distinct row count)."""
     return max(_MIN_ROWS, 1 << max(0, int(n - 1).bit_length()))
-
-
-_MIN_ROWS = 16
 
 
 def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:

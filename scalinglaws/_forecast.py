@@ -13,10 +13,9 @@ monotonically in C, by bisection in log C; a target the law never reaches raises
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -30,6 +29,13 @@ __all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "com
 
 _LOG_C_RANGE = (np.log(1e6), np.log(1e40))
 _BATCH_ELEMENTS = 20_000_000  # draws evaluated together: at most this many elements in their largest input
+
+
+def csv_text(rows: Sequence[Mapping]) -> str:
+    """Rows of equal keys as CSV text: a header of the keys, then numbers to 6 significant digits."""
+    keys = list(rows[0]) if rows else []
+    cell = lambda v: f"{v:.6g}" if isinstance(v, (float, np.floating)) else str(v)  # noqa: E731
+    return "".join(",".join(map(cell, line)) + "\n" for line in [keys, *([r[k] for k in keys] for r in rows)])
 
 
 @dataclass(frozen=True)
@@ -99,9 +105,7 @@ class Allocation:
 
     def to_csv(self) -> str:
         """:meth:`rows` as CSV text (a header, then one line per quantity)."""
-        lines = ["quantity,value,lower,upper"] + [f"{r['quantity']},{r['value']:.6g},{r['lower']:.6g},{r['upper']:.6g}"
-                                                   for r in self.rows()]
-        return "\n".join(lines) + "\n"
+        return csv_text(self.rows())
 
     def summary(self) -> str:
         def row(name, band, fmt):

@@ -20,6 +20,8 @@ What a law declares:
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -30,7 +32,24 @@ import numpy as np
 from ._errors import InputError
 from ._params import Param, grid_product
 
-__all__ = ["Law", "ComputeModel", "DataScale", "SIX_ND", "FORECASTS", "constrain"]
+__all__ = ["Law", "ComputeModel", "DataScale", "SIX_ND", "FORECASTS", "constrain", "law_factory"]
+
+
+def law_factory(fn: Callable[..., "Law"]) -> Callable[..., "Law"]:
+    """Make ``fn`` return one :class:`Law` object per set of arguments, however they are spelled
+    (``power_law("N")``, ``power_law(variable="N", target="loss")``): the arguments are bound and their defaults
+    filled before the cache is asked. One object per law is what lets jit compile a law once, and what lets a law
+    rebuilt from its JSON reference be the very law that was fitted."""
+    signature = inspect.signature(fn)
+    cached = functools.lru_cache(maxsize=None)(fn)
+
+    @functools.wraps(fn)
+    def factory(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return cached(*bound.args, **bound.kwargs)
+
+    return factory
 
 Params = Mapping[str, "jnp.ndarray"]
 Inputs = Mapping[str, "jnp.ndarray"]

@@ -70,6 +70,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "k": ("k", "num_samples", "n_samples"),
 }
 ALIASES_LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
+CANONICAL_COLUMNS = tuple(ALIASES)  # the columns a file's columns can be mapped to
 KINDS = ("positive", "non_negative", "fraction", "count")
 COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(("N", "D", "C", "loss", "U", "N_avg", "bs", "bs_tokens", "bleu"), "positive"),
@@ -324,16 +325,15 @@ def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = 
     problems: list[str] = []
     notes: list[str] = []
     if drop_empty:
-        numeric = [c for c in df.columns if ALIASES_LOOKUP.get(_normalise(c)) in NUMERIC]
+        numeric = [c for c in df.columns if canonical_column(c) in NUMERIC]
         empty = np.flatnonzero(df[numeric].isna().any(axis=1).to_numpy()) if numeric else np.array([], int)
         if len(empty):
             notes.append(f"dropped {len(empty)} row(s) with empty values: {_rows(empty)}")
             df = df.drop(index=df.index[empty]).reset_index(drop=True)
     rename: dict[str, str] = {}
     claimed: dict[str, list[str]] = {}
-    lookup = ALIASES_LOOKUP
     for col in df.columns:
-        canon = lookup.get(_normalise(col))
+        canon = canonical_column(col)
         if canon is not None:
             claimed.setdefault(canon, []).append(str(col))
             if len(claimed[canon]) == 1:  # an ambiguous second column keeps its name (and is reported)
@@ -449,8 +449,8 @@ def _renamed(df, rename: Mapping[str, str] | None, source: str):
     if not rename:
         return df
     problems = [f"cannot map column {old!r}: the file has no such column" for old in rename if old not in df.columns]
-    problems += [f"cannot map {old!r} to {new!r}: {new!r} is not a known column ({', '.join(ALIASES)})"
-                 for old, new in rename.items() if new not in ALIASES]
+    problems += [f"cannot map {old!r} to {new!r}: {new!r} is not a known column ({', '.join(CANONICAL_COLUMNS)})"
+                 for old, new in rename.items() if new not in CANONICAL_COLUMNS]
     targets = list(rename.values())
     problems += [f"two columns mapped to {t!r}" for t in sorted({t for t in targets if targets.count(t) > 1})]
     if problems:
@@ -483,7 +483,7 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
         except SchemaError as exc:
             problems += [f"{name}: {p}" for p in exc.problems]
             continue
-        if not any(_normalise(c) in ALIASES["run"] for c in df.columns):
+        if "run" not in map(canonical_column, df.columns):
             df.insert(0, "run", name)
         frames.append(df)
     if problems:

@@ -14,11 +14,11 @@ import numpy as np
 
 from . import schedules as sched
 from ._errors import InputError
-from ._forecast import Band, extrapolation_warnings, predict_band, predict_samples
+from ._forecast import Band, csv_text, extrapolation_warnings, predict_band, predict_samples
 from ._result import FitResult, percentile_interval
 from ._schema import RunTable, table_from_columns
 
-__all__ = ["schedules_from_lr", "predict_curve", "curve_metrics", "evaluate_curves", "compare_schedules",
+__all__ = ["schedules_from_lr", "schedule_defaults", "predict_curve", "curve_metrics", "evaluate_curves", "compare_schedules",
            "best_wsd_decay", "CurveForecast", "ScheduleRanking", "RankedSchedule", "WSDDecay"]
 
 
@@ -33,6 +33,13 @@ def schedules_from_lr(table: RunTable, *, warmup: int = 0, total: int | None = N
         out[run] = sched.from_logged(table["step"][rows], table["lr"][rows], warmup=warmup,
                                      total=total or int(table["step"][rows].max()) + 1)
     return table.with_schedules(out)
+
+
+def schedule_defaults(table: RunTable) -> dict:
+    """A schedule's length and LR range read from logged curves: ``total`` one past the last logged step, ``peak``
+    the largest logged LR, ``floor`` a tenth of it (a common final LR)."""
+    peak = float(np.max(table["lr"]))
+    return {"total": int(np.max(table["step"])) + 1, "peak": peak, "floor": peak / 10}
 
 
 _DEFAULT_POINTS = 400
@@ -92,9 +99,8 @@ class CurveForecast:
 
     def to_csv(self) -> str:
         """step, lr, loss and its interval, one line per step."""
-        rows = zip(self.steps, self.lr, self.loss.value, self.loss.lower, self.loss.upper)
-        return "step,lr,loss,lower,upper\n" + "".join(f"{int(s)},{lr:.6g},{v:.6g},{lo:.6g},{hi:.6g}\n"
-                                                     for s, lr, v, lo, hi in rows)
+        return csv_text([{"step": int(s), "lr": lr, "loss": v, "lower": lo, "upper": hi} for s, lr, v, lo, hi in
+                         zip(self.steps, self.lr, self.loss.value, self.loss.lower, self.loss.upper)])
 
     def summary(self) -> str:
         value, lo, hi = self.final

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.pyplot as plt
 import numpy as np
-
-import io
 
 from .curves import CurveForecast, predict_curve
 from ._forecast import compute_optimal
@@ -15,6 +15,25 @@ from ._schema import RunTable
 
 __all__ = ["plot_parity", "plot_residuals", "plot_frontier", "plot_isoflop", "plot_curves", "plot_curve_forecast",
            "to_png", "close"]
+
+
+def _with_band(ax, x, value, lower, upper, colour, *, label=None, band_label=None, lw=1.5, alpha=0.2):
+    """A line and, when the interval is finite (the result has draws), its band."""
+    ax.plot(x, value, "-", color=colour, lw=lw, label=label)
+    if np.isfinite(lower).all():
+        ax.fill_between(x, lower, upper, color=colour, alpha=alpha, label=band_label)
+
+
+def _curve_axes(height: float):
+    """Loss above, learning rate beneath, sharing the step axis."""
+    return plt.subplots(2, 1, sharex=True, figsize=(8, height), gridspec_kw={"height_ratios": [3, 1]})
+
+
+def _observed(ax, table: RunTable, run, **style):
+    """A run's logged loss against step, in step order."""
+    rows = table.runs == run
+    order = np.argsort(table["step"][rows])
+    ax.plot(table["step"][rows][order], table["loss"][rows][order], ".", ms=2, **style)
 
 
 def _axes(ax):
@@ -70,9 +89,8 @@ def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=N
         sc = ax.scatter(table["C"], table["loss"], c=np.log10(table["N"]), s=10, cmap="viridis", alpha=0.8)
         ax.figure.colorbar(sc, ax=ax, label="log10 N")
         ax.axvspan(table["C"].max(), compute[-1], color="0.9", zorder=0, label="extrapolation")
-    ax.plot(compute, loss, "C3", lw=2, label="compute-optimal L*(C)")
-    if np.isfinite(lower).all():
-        ax.fill_between(compute, lower, upper, color="C3", alpha=0.25, label=f"{100 * level:g}% bootstrap band")
+    _with_band(ax, compute, loss, lower, upper, "C3", label="compute-optimal L*(C)",
+               band_label=f"{100 * level:g}% bootstrap band", lw=2, alpha=0.25)
     ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="loss", title=f"{result.law.name}: compute-optimal frontier")
     ax.legend(loc="upper right", fontsize=8)
     return ax.figure
@@ -95,18 +113,14 @@ def plot_isoflop(table: RunTable, result: IsoflopResult, ax=None):
 def plot_curves(result: FitResult, table: RunTable, *, runs=None, level: float = 0.9):
     """Observed loss curves (dots) and the law's predicted curves (lines, with a bootstrap band when the result
     has draws), with each run's LR schedule beneath. ``table`` must carry its schedules."""
-    fig, (ax, ax_lr) = plt.subplots(2, 1, sharex=True, figsize=(8, 6), gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, ax_lr) = _curve_axes(6)
     runs = list(runs if runs is not None else table.run_ids)
     colours = plt.cm.tab10(np.arange(len(runs)) % 10)
     for colour, run in zip(colours, runs):
-        rows = table.runs == run
-        order = np.argsort(table["step"][rows])
-        ax.plot(table["step"][rows][order], table["loss"][rows][order], ".", ms=2, color=colour, alpha=0.5)
+        _observed(ax, table, run, color=colour, alpha=0.5)
         eta = table.schedules[run]
         curve = predict_curve(result, eta, level=level)
-        ax.plot(curve.steps, curve.loss.value, "-", color=colour, lw=1.5, label=str(run))
-        if np.isfinite(curve.loss.lower).all():
-            ax.fill_between(curve.steps, curve.loss.lower, curve.loss.upper, color=colour, alpha=0.2)
+        _with_band(ax, curve.steps, curve.loss.value, curve.loss.lower, curve.loss.upper, colour, label=str(run))
         ax_lr.plot(np.arange(len(eta)), eta, color=colour, lw=1)
     low = np.nanpercentile(table["loss"], 1)
     ax.set(ylabel="loss", title=f"{result.law.name}: observed (dots) and predicted (lines)",
@@ -118,17 +132,15 @@ def plot_curves(result: FitResult, table: RunTable, *, runs=None, level: float =
 
 def plot_curve_forecast(forecast: CurveForecast, table: RunTable | None = None, *, label: str = "forecast"):
     """A predicted loss curve (with its band) for a schedule, over observed curves if given, and the schedule."""
-    fig, (ax, ax_lr) = plt.subplots(2, 1, sharex=True, figsize=(8, 5.5), gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, ax_lr) = _curve_axes(5.5)
     if table is not None:
         for run in table.run_ids:
-            rows = table.runs == run
-            ax.plot(table["step"][rows], table["loss"][rows], ".", ms=2, alpha=0.4, label=f"observed: {run}")
-    ax.plot(forecast.steps, forecast.loss.value, "C3-", lw=2, label=label)
-    if np.isfinite(forecast.loss.lower).all():
-        ax.fill_between(forecast.steps, forecast.loss.lower, forecast.loss.upper, color="C3", alpha=0.25,
-                        label=f"{100 * forecast.level:g}% bootstrap band")
+            _observed(ax, table, run, alpha=0.4, label=f"observed: {run}")
+    _with_band(ax, forecast.steps, forecast.loss.value, forecast.loss.lower, forecast.loss.upper, "C3", label=label,
+               band_label=f"{100 * forecast.level:g}% bootstrap band", lw=2, alpha=0.25)
     values = forecast.loss.value
-    ax.set(ylabel="loss", title="predicted loss curve", ylim=(float(np.min(values)) * 0.97, float(np.percentile(values, 95)) * 1.1))
+    ax.set(ylabel="loss", title="predicted loss curve",
+           ylim=(float(np.min(values)) * 0.97, float(np.percentile(values, 95)) * 1.1))
     ax.legend(fontsize=7)
     ax_lr.plot(forecast.steps, forecast.lr, "C3-")
     ax_lr.set(xlabel="step", ylabel="learning rate")

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._errors import InputError
 
-__all__ = ["constant", "cosine", "wsd", "step", "linear", "from_logged", "build", "warmup_length"]
+__all__ = ["constant", "cosine", "wsd", "step", "linear", "from_logged", "build", "standard", "warmup_length"]
 
 
 def _steps(total: int, warmup: int) -> np.ndarray:
@@ -132,3 +132,16 @@ def build(spec: Mapping) -> np.ndarray:
         return _BUILDERS[kind](**spec)
     except TypeError as exc:
         raise InputError(f"schedule {kind}: {exc}") from None
+
+
+def standard(total: int, peak: float, floor: float, *, warmup: int = 0, decay: float = 0.2) -> dict[str, dict]:
+    """The common schedules at one length and LR range, as :func:`build` specs keyed by kind: cosine, linear and
+    WSD (its last ``decay`` fraction of the steps decaying, linearly) down to ``floor``; a step schedule (peak/3
+    from half-way, peak/10 from three quarters); constant. The candidates a run is usually chosen among."""
+    common = {"total": int(total), "peak": float(peak), "warmup": int(warmup)}
+    return {"cosine": {"kind": "cosine", **common, "floor": float(floor)},
+            "linear": {"kind": "linear", **common, "floor": float(floor)},
+            "wsd": {"kind": "wsd", **common, "floor": float(floor), "decay": max(1, int(decay * total))},
+            "step": {"kind": "step", **common, "boundaries": [total // 2, (3 * total) // 4],
+                     "values": [peak / 3, peak / 10]},
+            "constant": {"kind": "constant", **common}}

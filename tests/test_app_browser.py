@@ -5,15 +5,14 @@ chromium when it is missing; elsewhere, without chromium or playwright, the test
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 
 from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "app"))
+from screenshots import serve  # noqa: E402  (the same server the README's screenshots are taken against)
 
 pytestmark = pytest.mark.slow
 
@@ -22,34 +21,18 @@ CSV = "N,D,loss\n" + "\n".join(f"{n:g},{d:g},{1.8 + 400 * n ** -0.34 + 1500 * d 
                                for n in (1e7, 3e7, 1e8, 3e8, 1e9) for d in (1e9, 1e10, 1e11))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def app_url(tmp_path):
-    port = _free_port()
-    log = (tmp_path / "streamlit.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "Home.py"),
-                             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port",
-                             str(port), "--browser.gatherUsageStats", "false"], cwd=ROOT, stdout=log,
-                            stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:  # bounded: the server answers its health check within seconds
+    started = False
+    with (tmp_path / "streamlit.log").open("w") as log:
         try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail(f"streamlit did not start; see {tmp_path / 'streamlit.log'}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+            with serve(log) as url:
+                started = True
+                yield url
+        except RuntimeError as exc:
+            if started:  # the test's own error, not the server's
+                raise
+            pytest.fail(f"{exc}; see {tmp_path / 'streamlit.log'}")
 
 
 def test_upload_fit_and_forecast_in_a_real_browser(app_url, tmp_path):

@@ -2,7 +2,6 @@
 logged curves (step, lr, loss), then forecast the curve of any schedule, rank schedules, and find the best WSD decay.
 Every number comes from a library call."""
 
-import numpy as np
 import streamlit as st
 
 import _cached as cached
@@ -59,16 +58,15 @@ st.pyplot(plots.plot_curves(result, cached.with_schedules(table, int(warmup), ta
           clear_figure=True)
 
 st.subheader("Schedule editor")
-total_default = int(table["step"].max()) + 1
+defaults = sl.curves.schedule_defaults(table)
 c1, c2, c3, c4 = st.columns(4)
 kind = c1.selectbox("Schedule", ["cosine", "WSD", "constant", "linear", "step"], key="kind")
-total = c2.number_input("Total steps", min_value=100, value=total_default, step=1000, key="total")
-peak = c3.number_input("Peak LR", min_value=1e-8, value=float(np.max(table["lr"])), format="%.2e", key="peak")
-floor = c4.number_input("Final LR", min_value=0.0, value=float(np.max(table["lr"])) / 10, format="%.2e", key="floor")
+total = c2.number_input("Total steps", min_value=100, value=defaults["total"], step=1000, key="total")
+peak = c3.number_input("Peak LR", min_value=1e-8, value=defaults["peak"], format="%.2e", key="peak")
+floor = c4.number_input("Final LR", min_value=0.0, value=defaults["floor"], format="%.2e", key="floor")
 decay = st.slider("WSD decay (fraction of the steps)", 0.05, 0.6, 0.2, 0.05, key="decay") if kind == "WSD" else 0.2
-spec = {"kind": kind, "total": int(total), "peak": float(peak), "floor": float(floor), "warmup": int(warmup),
-        "decay": float(decay)}
-schedule = cached.schedule(**spec)
+span = dict(total=int(total), peak=float(peak), floor=float(floor), warmup=int(warmup))
+schedule = sl.schedules.build(sl.schedules.standard(**span, decay=float(decay))[kind.lower()])
 forecast = sl.curves.predict_curve(result, schedule)
 st.markdown(f"**Predicted final loss: {forecast.final[0]:.4f}**"
             + (f" (90% interval {forecast.final[1]:.4f} to {forecast.final[2]:.4f})" if result.draws is not None else ""))
@@ -80,8 +78,8 @@ st.download_button("Curve plot (PNG)", plots.to_png(figure), file_name=f"{kind}_
 st.pyplot(figure, clear_figure=True)
 
 st.subheader("Schedules ranked by predicted final loss")
-ranking = sl.curves.compare_schedules(result, cached.standard_schedules(int(total), float(peak), float(floor),
-                                                                         int(warmup)))
+candidates = sl.schedules.standard(**span)  # WSD with its decay over the last 20% of the steps
+ranking = sl.curves.compare_schedules(result, {name: sl.schedules.build(spec) for name, spec in candidates.items()})
 st.text(ranking.summary())
-best = sl.curves.best_wsd_decay(result, int(total), float(peak), float(floor), warmup=int(warmup))
+best = sl.curves.best_wsd_decay(result, span["total"], span["peak"], span["floor"], warmup=span["warmup"])
 st.text(best.summary())

@@ -46,10 +46,15 @@ figure = plots.plot_isoflop(table, valleys)
 left.download_button("IsoFLOP plot (PNG)", plots.to_png(figure), file_name="isoflop.png", mime="image/png")
 left.pyplot(figure, clear_figure=True)
 left.dataframe(valleys.rows(), hide_index=True)
-with st.spinner("Fitting Chinchilla's law to the same runs (approach 3)"):
-    result = cached.fit(table, table.fingerprint(), "chinchilla", 200)
-right.markdown("**Approach 3: the compute-optimal N\\* of a Chinchilla fit at the same budgets** (90% bootstrap "
-               "interval)")
+# approach 3: the laws these columns allow that can allocate a budget (the first in the registry by default)
+laws = {n: law for n, law in sl.applicable_laws(table).items() if law.can("allocation")}
+if not laws:
+    right.info("No law these columns allow can allocate a budget (approach 3 needs N, D or C, and loss).")
+    st.stop()
+law_name = right.selectbox("Law for approach 3", list(laws), format_func=lambda n: laws[n].title, key="law3")
+with st.spinner(f"Fitting {law_name} to the same runs (approach 3)"):
+    result = cached.fit(table, table.fingerprint(), law_name, 200)
+right.markdown("**Approach 3: the compute-optimal N\\* of the fit at the same budgets** (90% bootstrap interval)")
 right.dataframe(cached.approaches_side_by_side(result, valleys), hide_index=True)
 for warning in result.warnings:
     right.warning(warning)

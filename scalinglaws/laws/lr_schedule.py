@@ -29,14 +29,12 @@ amplitude relative to the loss's scale, so that a loss in other units (bits, a p
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._errors import InputError
-from .._law import Law
+from .._law import Law, law_factory
 from .._params import Param
 from .. import schedules as sched
 from .._schema import table_from_columns
@@ -125,7 +123,7 @@ def _floor_anchor(v, scale, amplitudes):
     return out
 
 
-@lru_cache(maxsize=None)  # one Law object per argument set, so that jit compiles each once
+@law_factory
 def tissue_law(*, lam: float = 0.999, fit_lambda: bool = False, warmup_at_peak: bool = True,
                name: str | None = None) -> Law:
     """The LR-annealing law, with the momentum ``lam`` fixed (default 0.999) or fitted."""
@@ -215,7 +213,7 @@ def _mpl_predict(p, x):
     return p["L0"] + p["A"] * x["S"] ** (-p["alpha"]) + p["B"] * drop
 
 
-@lru_cache(maxsize=None)
+@law_factory
 def multipower_law(*, block: int = 8, name: str | None = None) -> Law:
     """The Multi-Power Law; ``block`` merges consecutive LR changes (1 = the exact sum)."""
 
@@ -261,7 +259,7 @@ def multipower_law(*, block: int = 8, name: str | None = None) -> Law:
         anchor=lambda v, scale: _floor_anchor(v, scale, ("A", "B")),
         # a cheaper law for the search: LR changes merged in blocks of 128 (within 1e-4 of the loss here); the
         # best starts are then polished on this law itself
-        search=multipower_law(block=128, name=None) if block < 128 else None,  # as its spec calls it: one object
+        search=multipower_law(block=128) if block < 128 else None,
         example=lambda: (_example_curves(3000, 25, 150, peak=1e-3), dict(zip(
             ("L0", "A", "alpha", "B", "C", "beta", "gamma"), (3.0, 0.5, 0.5, 400.0, 2.0, 0.6, 0.6)))),
         spec={"factory": "multipower", "args": {"block": block, "name": name}},

@@ -12,13 +12,11 @@ means :math:`x_g, L_g` (so that scaling the loss or x moves only E and A).
 Reference: Henighan et al. 2020, "Scaling Laws for Autoregressive Generative Modeling", arXiv:2010.14701.
 """
 
-from functools import lru_cache
-
 import jax.numpy as jnp
 import numpy as np
 
 from .._errors import InputError
-from .._law import Law
+from .._law import Law, law_factory
 from .._params import Param
 
 _WHAT = {"N": "parameters", "D": "training tokens", "C": "training compute (FLOP)"}
@@ -26,7 +24,7 @@ _SPANS = {"N": (7, 10), "D": (9, 12), "C": (17, 22)}
 _TRUTH = {"N": (400.0, 0.3), "D": (2000.0, 0.3), "C": (2000.0, 0.15)}
 
 
-@lru_cache(maxsize=None)  # one Law object per variable, so that jit compiles each once
+@law_factory
 def power_law(variable: str, target: str = "loss") -> Law:
     """The law ``target = E + A * variable^-alpha`` for any positive column ``variable``."""
     if not variable.isidentifier() or not target.isidentifier():
