@@ -146,7 +146,7 @@ def diagnose(law, objective, prep, scale, out, best: int, steps, refine: int, gt
                             "tie one of them, or add runs that vary the inputs they govern")
     r = np.asarray(_export.call(_residuals, jnp.asarray(u), x, y, law=law, objective=objective))[: len(prep.y)]
     keep = np.asarray(prep.w) > 0
-    target = np.log(np.asarray(prep.y)) if objective.residuals == "log" else np.asarray(prep.y)
+    target = np.asarray(objective.transform(jnp.asarray(np.asarray(prep.y, dtype=float))))
     spread = float(np.sum((target[keep] - target[keep].mean()) ** 2))
     r2 = 1.0 - float(np.sum(r[keep] ** 2)) / spread if spread > 0 else float("nan")
     if np.isfinite(r2) and r2 < 0.5:

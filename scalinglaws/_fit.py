@@ -143,9 +143,9 @@ def fit(
     law: str | Law,
     data,
     *,
-    loss: str = "huber",
-    delta: float = 1e-3,
-    residuals: str = "log",
+    loss: str | None = None,
+    delta: float | None = None,
+    residuals: str | None = None,
     weights: Sequence[float] | None = None,
     grid: str = "data",
     init: Mapping[str, float] | None = None,
@@ -162,8 +162,10 @@ def fit(
     Args:
       law: a registered law's name (see :func:`available_laws`) or a :class:`Law` (one made at run time too).
       data: a :class:`RunTable` (from :func:`read_runs`) or a mapping of column name to values.
-      loss: ``"huber"`` (default) or ``"squared"``; ``delta``: Huber's threshold (default 1e-3, Hoffmann's).
-      residuals: ``"log"`` (log prediction - log target, default) or ``"raw"``.
+      loss: ``"huber"`` or ``"squared"``; ``delta``: Huber's threshold; ``residuals``: the scale of the
+        residuals, ``"log"`` (log prediction - log target), ``"raw"``, ``"logit"`` or ``"cloglog"`` (see
+        :class:`Objective`). Each defaults to what the law declares (``law.objective``), else Huber with
+        delta 1e-3 on log residuals (Hoffmann et al.'s objective).
       weights: one non-negative weight per run (rows of a run share it); default all 1. Kept in the result, so
         that :func:`bootstrap` refits the same objective.
       grid: ``"data"`` (default): the law's start grid anchored to the data's scale, so that the fit does not
@@ -187,10 +189,14 @@ def fit(
       FitError: no convergence (with ``throw=True``).
     """
     law = constrain(get_law(law), fixed=fixed, tied=tied)
-    objective = Objective(loss=loss, delta=delta, residuals=residuals)
+    chosen = {k: v for k, v in (("loss", loss), ("delta", delta), ("residuals", residuals)) if v is not None}
+    objective = Objective(**{**law.objective, **chosen})
     if grid not in GRIDS:
         raise InputError(f"grid must be one of {GRIDS}, not {grid!r}")
     prep = prepare(law, data, weights)
+    outside = objective.domain_problems(np.asarray(prep.y)[np.asarray(prep.w) > 0])
+    if outside:
+        raise InputError(f"{law.name}: " + "; ".join(outside))
     check_identifiable(law, prep)
     scale = DataScale.of({**{c: prep.table[c] for c in law.inputs}, **{k: np.asarray(v) for k, v in prep.x.items()}},
                          np.asarray(prep.y), np.asarray(prep.w))

@@ -15,10 +15,12 @@ from ._schema import RunTable, SchemaError, concat_tables, table_from_csv
 __all__ = ["read_runs", "read_uploads", "csv_columns", "read_json", "write_json"]
 
 
-def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False) -> RunTable:
+def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False,
+              rename: Mapping[str, str] | None = None) -> RunTable:
     """Read and validate a run table from a CSV file, or from a folder of per-run CSVs (run id = file stem).
 
-    ``drop_empty`` drops rows whose numeric canonical cells are empty (noted in the table's ``notes``).
+    ``drop_empty`` drops rows whose numeric canonical cells are empty (noted in the table's ``notes``);
+    ``rename`` maps the file's column names to others (``{"loss_c4_val": "loss"}``) before validation.
     Raises :class:`~scalinglaws.SchemaError` naming every problem, including a path that does not exist.
     """
     path = Path(path)
@@ -26,14 +28,14 @@ def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empt
         files = sorted(path.glob("*.csv"))
         named = [(f.stem, f.open("rb")) for f in files]
         try:
-            return concat_tables(named, require=require, source=str(path), drop_empty=drop_empty)
+            return concat_tables(named, require=require, source=str(path), drop_empty=drop_empty, rename=rename)
         finally:
             for _, handle in named:
                 handle.close()
     if not path.exists():
         raise SchemaError([f"no such file or folder: {path}"], str(path))
     with path.open("rb") as handle:
-        return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty)
+        return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty, rename=rename)
 
 
 def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False,

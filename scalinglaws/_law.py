@@ -12,6 +12,8 @@ What a law declares:
   fixed in an allocation (e.g. unique tokens U);
 - ``series``: per-run series it reads from the table (``("lr",)`` for an LR schedule);
 - ``column_kinds``: kinds of columns the schema does not know (``{"my_score": "fraction"}``);
+- ``objective``: the fit objective it is fitted with unless the user says otherwise (a task law bounded in
+  [0, 1] fits on the raw or logit scale, as its paper did; a loss law on log residuals);
 - ``anchor``: how its start grid follows the data (so a fit does not depend on the data's units), beside the
   ``published_grid`` a paper used;
 - ``example``: synthetic inputs and true parameters, which the conformance suite fits back.
@@ -127,6 +129,11 @@ class Law:
       search: a cheaper approximation of this law, used to screen and refine starts before a polish on this law.
       example: ``() -> (data, truth)``: synthetic inputs (a RunTable or columns, no target) and true natural
         parameters, for the conformance suite.
+      objective: its default fit objective, overriding :class:`Objective`'s defaults (``{"residuals": "raw",
+        "loss": "squared"}``); what a user passes to :func:`fit` overrides both.
+      rescalable: scaling the target by c is absorbed by the ``scale`` parameters (a loss in nats or in bits), so
+        that a fit does not depend on the target's units; False for a metric bounded in [0, 1] or a form such as
+        Isik et al.'s BLEU law, whose target has no free unit.
       spec: how to rebuild the law from JSON: ``{"factory": name, "args": {...}}`` for a law made by a
         registered factory; ``None`` for a registered law.
     """
@@ -155,6 +162,8 @@ class Law:
     search: "Law | None" = None
     example: Callable[[], tuple] | None = None
     spec: Mapping | None = None
+    objective: Mapping = field(default_factory=dict)
+    rescalable: bool = True
     constraints: Mapping | None = None  # set by :func:`constrain`: {"base": Law, "fixed": {...}, "tied": {...}}
 
     def __post_init__(self):

@@ -1,8 +1,11 @@
-r"""Fit objectives: residuals (log or raw), a robust loss on them, per-row weights.
+r"""Fit objectives: residuals on a scale (log, raw, logit, cloglog), a robust loss on them, per-row weights.
 
-.. math::  f(\theta) = \sum_i w_i\, \rho(r_i(\theta)), \qquad
-           r_i = \log \hat y_i(\theta) - \log y_i \;\text{(log)} \quad\text{or}\quad \hat y_i(\theta) - y_i
-           \;\text{(raw)},
+.. math::  f(\theta) = \sum_i w_i\, \rho(r_i(\theta)), \qquad r_i = t(\hat y_i(\theta)) - t(y_i),
+
+with the scale :math:`t` one of ``log`` (:math:`\log y`, for positive targets such as a loss), ``raw``
+(:math:`y`), ``logit`` (:math:`\log(y / (1 - y))`, for a fraction strictly inside (0, 1)) or ``cloglog``
+(:math:`\log(-\log y)`, for a pass rate in (0, 1): the scale on which Hu et al.'s PassUntil law is linear in
+:math:`\log N`, so that least squares there is their regression).
 
 with :math:`\rho` Huber's loss, :math:`\rho_\delta(r) = r^2/2` for :math:`|r| \le \delta` and
 :math:`\delta(|r| - \delta/2)` beyond (Huber 1964; the form scipy.special.huber uses), or plain :math:`r^2/2`.
@@ -21,7 +24,9 @@ from ._errors import InputError
 __all__ = ["Objective"]
 
 LOSSES = ("huber", "squared")
-RESIDUALS = ("log", "raw")
+RESIDUALS = ("log", "raw", "logit", "cloglog")
+# what each residual scale can take: (lowest, highest, inclusive?)
+DOMAINS = {"log": "positive", "raw": "finite", "logit": "strictly inside (0, 1)", "cloglog": "strictly inside (0, 1)"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,33 @@ class Objective:
     def residual(self, law, p, x, y):
         if self.residuals == "log":
             return law.log_prediction(p, x) - jnp.log(y)
+        if self.residuals == "logit":
+            return _logit(law.predict(p, x)) - _logit(y)
+        if self.residuals == "cloglog":
+            # from the log prediction: log(-log y) of a prediction within 1e-16 of 1 would be log(0)
+            return jnp.log(-law.log_prediction(p, x)) - _cloglog(y)
         return law.predict(p, x) - y
+
+    def domain_problems(self, y) -> list[str]:
+        """What in the targets ``y`` this residual scale cannot take (empty when all can)."""
+        import numpy as np
+
+        y = np.asarray(y, dtype=float)
+        if self.residuals == "log":
+            bad = y <= 0
+        elif self.residuals in ("logit", "cloglog"):
+            bad = (y <= 0) | (y >= 1)
+        else:
+            return []
+        if not bad.any():
+            return []
+        return [f"{int(bad.sum())} target values cannot be fitted on the {self.residuals} scale, which needs values "
+                f"{DOMAINS[self.residuals]} (e.g. {float(y[bad][0]):g}); drop or clip them, or pick another "
+                f"residual scale"]
+
+    def transform(self, y):
+        """The residual scale's map of targets (``raw``: none)."""
+        return {"log": jnp.log, "logit": _logit, "cloglog": _cloglog}.get(self.residuals, lambda v: v)(y)
 
     def rho(self, r):
         if self.loss == "squared":
@@ -63,3 +94,11 @@ class Objective:
         r = self.residual(law, law.unpack(u), x, y)
         # where() rather than w * rho: a padded row may predict inf/nan, and 0 * nan would poison the sum.
         return jnp.sum(jnp.where(w > 0, w * self.rho(r), 0.0))
+
+
+def _logit(v):
+    return jnp.log(v) - jnp.log1p(-v)
+
+
+def _cloglog(v):
+    return jnp.log(-jnp.log(v))

@@ -4,7 +4,8 @@
 ``reproduce(path)`` reruns the spec, compares every published value with ours, and (with ``write=True``) rewrites
 ``result.json``. A spec's ``kind`` picks the runner: ``fit`` (a law fitted to data, optionally bootstrapped),
 ``allocation`` (compute-optimal allocation from published presets), ``isoflop`` (approach 2 per configuration) or
-``lr_schedules`` (loss-curve laws fitted on some curves and scored on the others; see ``_lr_reproduce``).
+``lr_schedules`` (loss-curve laws fitted on some curves and scored on the others; see ``_lr_reproduce``) or
+``chain`` (stages fitted on chosen runs with one bootstrap plan, then forecast; see ``_chain_reproduce``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._fit import fit
 from ._forecast import compute_optimal
 from ._io import read_json, read_runs, write_json
 from ._isoflop import isoflop
+from ._chain_reproduce import run_chain
 from ._lr_reproduce import run_lr_schedules
 from ._result import preset
 
@@ -132,6 +134,7 @@ RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "allocation": _run_allocation,
     "isoflop": _run_isoflop,
     "lr_schedules": run_lr_schedules,
+    "chain": run_chain,
 }
 
 

@@ -35,9 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--law", required=True, help="law name (see `scalinglaws laws`)")
     f.add_argument("--bootstrap", type=int, default=0, metavar="N", help="run-level bootstrap resamples")
     f.add_argument("--seed", type=int, default=0)
-    f.add_argument("--loss", default="huber", choices=("huber", "squared"))
-    f.add_argument("--delta", type=float, default=1e-3, help="Huber threshold (default 1e-3)")
-    f.add_argument("--residuals", default="log", choices=("log", "raw"))
+    f.add_argument("--loss", choices=("huber", "squared"), help="default: the law's (Huber for loss laws)")
+    f.add_argument("--delta", type=float, help="Huber threshold (default: the law's, else 1e-3)")
+    f.add_argument("--residuals", choices=("log", "raw", "logit", "cloglog"),
+                   help="the residuals' scale (default: the law's, log for loss laws)")
     f.add_argument("--grid", default="data", choices=("data", "published"),
                    help="start grid: anchored to the data (default) or the law's published one")
     f.add_argument("--fix", action="append", default=[], metavar="NAME=VALUE", help="hold a parameter fixed")

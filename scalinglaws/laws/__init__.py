@@ -13,6 +13,7 @@ from typing import Callable, Mapping
 from .._errors import InputError
 from .._law import Law, constrain, law_reference
 from .chinchilla import CHINCHILLA
+from .downstream import DOWNSTREAM_LAWS, cod_law
 from .kaplan import KAPLAN
 from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA, multipower_law, tissue_law
 from .power import POWER_C, POWER_D, POWER_N, power_law
@@ -110,5 +111,7 @@ register_factory("power", power_law)
 register_factory("tissue", tissue_law)
 register_factory("multipower", multipower_law)
 register_factory("constrained", _constrained)
-for _law in (CHINCHILLA, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT):
+register_factory("cod", cod_law)
+for _law in (CHINCHILLA, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT,
+             *DOWNSTREAM_LAWS):
     register(_law)
