@@ -11,6 +11,8 @@ _jax.config.update("jax_enable_x64", True)  # every fit is float64: objectives n
 
 from . import curves as curves  # noqa: E402
 from . import schedules as schedules  # noqa: E402
+from . import cod as cod  # noqa: E402
+from . import simulate as simulate  # noqa: E402
 from ._bootstrap import bootstrap as bootstrap  # noqa: E402
 from ._chain import Chain as Chain  # noqa: E402
 from ._chain import ChainForecast as ChainForecast  # noqa: E402
@@ -30,6 +32,7 @@ from ._forecast import compute_optimal as compute_optimal  # noqa: E402
 from ._forecast import forecast as forecast  # noqa: E402
 from ._io import read_runs as read_runs  # noqa: E402
 from ._io import read_uploads as read_uploads  # noqa: E402
+from ._io import read_matrix as read_matrix  # noqa: E402
 from ._io import csv_columns as csv_columns  # noqa: E402
 from ._isoflop import IsoflopResult as IsoflopResult  # noqa: E402
 from ._isoflop import isoflop as isoflop  # noqa: E402

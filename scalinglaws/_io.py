@@ -10,9 +10,9 @@ import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ._schema import RunTable, SchemaError, concat_tables, table_from_csv
+from ._schema import RunTable, SchemaError, concat_tables, matrix_from_csv, table_from_csv
 
-__all__ = ["read_runs", "read_uploads", "csv_columns", "read_json", "write_json"]
+__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json"]
 
 
 def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False,
@@ -36,6 +36,16 @@ def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empt
         raise SchemaError([f"no such file or folder: {path}"], str(path))
     with path.open("rb") as handle:
         return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty, rename=rename)
+
+
+def read_matrix(path: str | os.PathLike, *, kind: str = "fraction") -> dict:
+    """A labelled matrix from CSV: first column row labels (items), one column per model, every cell of ``kind``
+    (pass rates: ``fraction``). Returns ``{"rows", "columns", "values"}``; raises SchemaError naming every problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise SchemaError([f"no such file: {path}"], str(path))
+    with path.open("rb") as handle:
+        return matrix_from_csv(handle, kind=kind, source=str(path))
 
 
 def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False,

@@ -5,7 +5,8 @@
 ``result.json``. A spec's ``kind`` picks the runner: ``fit`` (a law fitted to data, optionally bootstrapped),
 ``allocation`` (compute-optimal allocation from published presets), ``isoflop`` (approach 2 per configuration) or
 ``lr_schedules`` (loss-curve laws fitted on some curves and scored on the others; see ``_lr_reproduce``) or
-``chain`` (stages fitted on chosen runs with one bootstrap plan, then forecast; see ``_chain_reproduce``).
+``chain`` (stages fitted on chosen runs with one bootstrap plan, then forecast; see ``_chain_reproduce``) or
+``cod`` (COD's forecast of held-out models beside the one-curve baseline; see ``_cod_reproduce``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ._forecast import compute_optimal
 from ._io import read_json, read_runs, write_json
 from ._isoflop import isoflop
 from ._chain_reproduce import run_chain
+from ._cod_reproduce import run_cod
 from ._lr_reproduce import run_lr_schedules
 from ._result import preset
 
@@ -135,6 +137,7 @@ RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "isoflop": _run_isoflop,
     "lr_schedules": run_lr_schedules,
     "chain": run_chain,
+    "cod": run_cod,
 }
 
 

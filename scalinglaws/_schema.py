@@ -491,3 +491,32 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
     if not frames:
         raise SchemaError(["no CSV files found"], source)
     return validate(_pd().concat(frames, ignore_index=True), require=require, source=source, drop_empty=drop_empty)
+
+
+def matrix_from_csv(buffer, *, kind: str = "fraction", source: str = "") -> dict:
+    """A labelled numeric matrix from CSV (first column: row labels; the other columns: one per model), e.g. the
+    per-item pass rates COD reads: ``{"rows": (...), "columns": (...), "values": array}``. Every cell must be a
+    number of ``kind``; every problem is listed."""
+    if isinstance(buffer, (bytes, str)):
+        buffer = io.BytesIO(buffer.encode() if isinstance(buffer, str) else buffer)
+    df, problem = _read_csv(buffer)
+    if problem:
+        raise SchemaError([problem], source)
+    problems = []
+    if df.shape[1] < 2 or len(df) == 0:
+        raise SchemaError(["a matrix needs a column of row labels and at least one column of values"], source)
+    labels = df.iloc[:, 0].astype(str)
+    if labels.duplicated().any():
+        problems.append(f"duplicated row labels: {sorted(set(labels[labels.duplicated()]))[:_MAX_ROWS_SHOWN]}")
+    values = df.iloc[:, 1:].apply(_pd().to_numeric, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = [f"{labels.iloc[i]}/{df.columns[1 + j]}" for i, j in zip(*np.nonzero(bad))][:_MAX_ROWS_SHOWN]
+        problems.append(f"{int(bad.sum())} cells are empty or not numbers (e.g. {', '.join(where)})")
+    else:
+        wrong = _kind_problem(values.ravel(), kind)
+        if wrong:
+            problems.append(f"values {wrong}")
+    if problems:
+        raise SchemaError(problems, source)
+    return {"rows": tuple(labels), "columns": tuple(map(str, df.columns[1:])), "values": values}
