@@ -21,11 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import InputError
-from ._forecast import Band, extrapolation_warnings
+from ._errors import InputError, UnreachableTargetError
+from ._forecast import _LOG_C_RANGE, Band, _optimum, extrapolation_warnings
 from ._result import FitResult, _broadcast, percentile_interval
 
-__all__ = ["Chain", "ChainForecast", "chain"]
+__all__ = ["Chain", "ChainForecast", "ChainTarget", "chain"]
 
 
 @partial(jax.jit, static_argnames=("law",))
@@ -67,6 +67,65 @@ class ChainForecast:
             lines.append("  share of the final band's variance: "
                          + ", ".join(f"{k} {100 * v:.0f}%" for k, v in self.contributions.items()))
         return "\n".join(lines + [f"  warning: {w}" for w in self.warnings])
+
+
+@dataclass(frozen=True)
+class ChainTarget:
+    """The least compute whose compute-optimal run reaches a target of the chain's last stage, with N*, D* there."""
+
+    target: float
+    compute: Band
+    N: Band
+    D: Band
+    level: float
+    names: tuple[str, ...]
+    draws_reaching: float = float("nan")
+
+    def to_dict(self) -> dict:
+        return {"target": self.target, "compute": self.compute.to_dict(), "N": self.N.to_dict(),
+                "D": self.D.to_dict(), "level": self.level, "names": list(self.names),
+                "draws_reaching": self.draws_reaching}
+
+    def summary(self) -> str:
+        lines = [f"Compute to reach {self.names[-1]} = {self.target:g} along the compute-optimal frontier "
+                 f"({100 * self.level:g}% joint bootstrap interval)"]
+        for name, band in (("compute C", self.compute), ("parameters N*", self.N), ("tokens D*", self.D)):
+            row = f"  {name:<16}{float(band.value):>12.4g}"
+            if np.isfinite(band.lower):
+                row += f"   ({float(band.lower):.4g}, {float(band.upper):.4g})"
+            lines.append(row)
+        if np.isfinite(self.draws_reaching) and self.draws_reaching < 1:
+            lines.append(f"  {100 * self.draws_reaching:.1f}% of the draws reach the target; the interval is over those")
+        return "\n".join(lines)
+
+
+@partial(jax.jit, static_argnames=("laws", "links"))
+def _log_c_for_target(params, target, *, laws, links):
+    """log C at which the chain's compute-optimal prediction crosses ``target`` (NaN if it never does in range)."""
+
+    def metric(log_c):
+        n, d, value = _optimum(laws[0], params[0], log_c, {})
+        for law, link, p in zip(laws[1:], links, params[1:]):
+            value = law.predict(p, {link: value})
+        return value, n, d
+
+    lo, hi = jnp.asarray(_LOG_C_RANGE[0]), jnp.asarray(_LOG_C_RANGE[1])
+    rising = metric(hi)[0] > metric(lo)[0]
+
+    def short(log_c):  # the target is not reached yet at this compute
+        v = metric(log_c)[0]
+        return jnp.where(rising, v < target, v > target)
+
+    def bisect(_, bounds):
+        a, b = bounds
+        mid = 0.5 * (a + b)
+        s = short(mid)
+        return jnp.where(s, mid, a), jnp.where(s, b, mid)
+
+    a, b = jax.lax.fori_loop(0, 80, bisect, (lo, hi))
+    log_c = jnp.where(short(hi), jnp.nan, b)
+    _, n, d = metric(log_c)
+    return log_c, n, d
 
 
 @dataclass(frozen=True)
@@ -128,6 +187,38 @@ class Chain:
         joint = self._run(columns, [True] * len(self.stages))
         bands = tuple(Band(v, *percentile_interval(s, level, axis=0)) for v, s in zip(point, joint))
         return ChainForecast(columns, bands[-1], bands, self.names, self.contributions(columns), level, warnings)
+
+    def compute_for_target(self, target: float, *, level: float = 0.9) -> ChainTarget:
+        """The least compute whose compute-optimal run (by the first stage's allocation) brings the last stage to
+        ``target`` (an error falling to it, or an accuracy rising to it), with N* and D* there: a band over the
+        paired draws of every stage. Needs a first stage that declares ``allocation`` and later stages that read
+        only the previous stage's prediction.
+
+        Raises UnreachableTargetError when the fitted chain never reaches the target below 1e40 FLOP."""
+        first = self.stages[0].law
+        if not first.can("allocation"):
+            raise InputError(f"the first stage ({first.name}) does not declare allocation forecasts, so the chain "
+                             "has no compute-optimal frontier to follow")
+        own = [c for s, link in zip(self.stages[1:], self.links) for c in s.law.inputs if c != link]
+        if own:
+            raise InputError(f"later stages read inputs of their own ({own}): give them with forecast() instead")
+        laws = tuple(s.law for s in self.stages)
+        point = tuple({k: jnp.asarray(v) for k, v in s.params.items()} for s in self.stages)
+        log_c, n, d = (np.asarray(v) for v in _log_c_for_target(point, float(target), laws=laws, links=self.links))
+        if not np.isfinite(log_c):
+            raise UnreachableTargetError(f"{self.names[-1]} = {target:g} is not reached below 1e40 FLOP at the fitted "
+                                         "parameters: choose a target between the chain's floor and ceiling")
+        value = {"compute": np.exp(log_c), "N": n, "D": d}
+        bands = {k: Band(v, np.nan, np.nan) for k, v in value.items()}
+        reaching = float("nan")
+        if self.has_draws:
+            draws = tuple({k: jnp.asarray(v) for k, v in s.fitted_draws().items()} for s in self.stages)
+            lc, nd, dd = (np.asarray(v) for v in jax.vmap(
+                lambda ps: _log_c_for_target(ps, float(target), laws=laws, links=self.links))(draws))
+            samples = {"compute": np.exp(lc), "N": nd, "D": dd}
+            bands = {k: Band(value[k], *percentile_interval(samples[k], level)) for k in value}
+            reaching = float(np.mean(np.isfinite(lc)))
+        return ChainTarget(float(target), bands["compute"], bands["N"], bands["D"], level, self.names, reaching)
 
     def contributions(self, inputs: Mapping[str, object]) -> dict[str, float]:
         """Each stage's share of the final prediction's variance over the draws (only that stage varying),

@@ -72,6 +72,35 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("path")
     rp.add_argument("--write", action="store_true", help="rewrite its result.json")
 
+    ch = sub.add_parser("chain", help="fit (N, D) -> loss -> metric as one chain with one joint band, and forecast")
+    ch.add_argument("runs")
+    ch.add_argument("--law", required=True, help="the first stage's law (e.g. chinchilla, gadre_overtrain)")
+    ch.add_argument("--then", action="append", required=True, metavar="LAW",
+                    help="a later stage reading the previous one's prediction (e.g. gadre_error); repeat for more")
+    ch.add_argument("--bootstrap", type=int, default=1000, metavar="N", help="joint run resamples (default 1000)")
+    ch.add_argument("--seed", type=int, default=0)
+    ch.add_argument("--at", action="extend", nargs="+", default=[], metavar="NAME=VALUE[,VALUE...]",
+                    help="forecast the chain at these inputs (e.g. N=7e9 D=1.4e11)")
+    ch.add_argument("--target", type=float, nargs="+", default=[],
+                    help="compute needed to bring the last stage to these values")
+    ch.add_argument("--level", type=float, default=0.9)
+    ch.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE")
+    ch.add_argument("--drop-empty", action="store_true")
+
+    cd = sub.add_parser("cod", help="COD: forecast a benchmark from per-item pass rates (items x models CSV)")
+    cd.add_argument("matrix", help="CSV: first column item ids, then one column of pass rates per model")
+    cd.add_argument("--compute", action="append", required=True, metavar="MODEL=FLOP",
+                    help="each model's training compute (repeat, or MODEL=FLOP,MODEL=FLOP,...)")
+    cd.add_argument("--at", type=float, nargs="+", required=True, help="target compute(s) to forecast at")
+    cd.add_argument("--train", help="models to fit on, comma-separated (default: every model given)")
+    cd.add_argument("--guess", type=float, default=0.0, help="random-guess rate of every item (default 0)")
+    cd.add_argument("--radius", type=float, default=0.1)
+    cd.add_argument("--min-size", type=int, default=5)
+    cd.add_argument("--bootstrap", type=int, default=200, metavar="N")
+    cd.add_argument("--seed", type=int, default=0)
+    cd.add_argument("--level", type=float, default=0.9)
+    cd.add_argument("--json", action="store_true")
+
     i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
     i.add_argument("runs")
     i.add_argument("--window", type=int, default=2)
@@ -80,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
+def pairs(items: Sequence[str], what: str) -> dict[str, str]:
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
@@ -90,12 +119,12 @@ def _pairs(items: Sequence[str], what: str) -> dict[str, str]:
     return out
 
 
-def _load_table(args, require=()):
+def load_table(args, require=()):
     import scalinglaws as sl
 
     table = sl.read_runs(args.runs, require=require, drop_empty=args.drop_empty)
     if args.where:
-        table = table.where(**_pairs(args.where, "--where"))
+        table = table.where(**pairs(args.where, "--where"))
     if getattr(args, "drop_largest", None):
         column, _, k = args.drop_largest.partition(":")
         if not k.isdigit():
@@ -128,15 +157,15 @@ def _cmd_fit(args) -> int:
     if unreadable:
         raise sl.InputError(f"law {law.name} needs per-run {unreadable} series, which the CLI cannot read from a "
                             "CSV yet: fit it from Python (table.with_series)")
-    table = _load_table(args, require=(*law.columns, *(("step", "lr") if law.series else ())))
+    table = load_table(args, require=(*law.columns, *(("step", "lr") if law.series else ())))
     if "lr" in law.series:
         table = sl.curves.schedules_from_lr(table, warmup=args.warmup)
         print(f"note: per-step schedules read from the logged lr column ({args.warmup} warmup steps)")
     for note in table.notes:
         print(f"note: {note}")
-    fixed = {k: float(v) for k, v in _pairs(args.fix, "--fix").items()}
+    fixed = {k: float(v) for k, v in pairs(args.fix, "--fix").items()}
     result = sl.fit(law, table, loss=args.loss, delta=args.delta, residuals=args.residuals, grid=args.grid,
-                    fixed=fixed, tied=_pairs(args.tie, "--tie"), throw=False)
+                    fixed=fixed, tied=pairs(args.tie, "--tie"), throw=False)
     if args.bootstrap and result.converged:
         result = sl.bootstrap(result, table, args.bootstrap, seed=args.seed)
     print(result.report())
@@ -168,7 +197,7 @@ def _cmd_forecast(args) -> int:
             print("\n\n".join(o.summary() for o in outputs))
         return EXIT_OK
     try:
-        inputs = {k: np.array([float(x) for x in v.split(",")]) for k, v in _pairs(args.at, "--at").items()}
+        inputs = {k: np.array([float(x) for x in v.split(",")]) for k, v in pairs(args.at, "--at").items()}
     except ValueError as exc:
         raise InputError(f"--at values must be numbers: {exc}") from None
     fc = forecast(result, inputs, level=args.level)
@@ -180,7 +209,7 @@ def _cmd_forecast(args) -> int:
 def _parse_schedule(text: str) -> dict:
     kind, _, rest = text.partition(":")
     spec = {"kind": kind}
-    for key, value in _pairs([kv for kv in rest.split(",") if kv], "--schedule").items():
+    for key, value in pairs([kv for kv in rest.split(",") if kv], "--schedule").items():
         if key in ("boundaries", "values"):
             spec[key] = [float(v) for v in value.split("/")]
         else:
@@ -239,7 +268,7 @@ def _cmd_reproduce(args) -> int:
 def _cmd_isoflop(args) -> int:
     from scalinglaws._isoflop import isoflop
 
-    print(isoflop(_load_table(args, require=("C", "N", "loss")), window=args.window).summary())
+    print(isoflop(load_table(args, require=("C", "N", "loss")), window=args.window).summary())
     return EXIT_OK
 
 
@@ -249,8 +278,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import scalinglaws as sl
 
     enable_compilation_cache()
+    from ._cli_downstream import cmd_chain, cmd_cod
+
     handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
-               "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop}[args.command]
+               "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod}[args.command]
     try:
         return handler(args)
     except sl.SchemaError as exc:

@@ -148,3 +148,30 @@ def test_lr_schedule_fit_and_schedule_forecast(tmp_path, capsys, root):
     proc = subprocess.run([sys.executable, "-m", "scalinglaws", "forecast", str(out), "--schedule", "exp:total=10"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "schedule kind must be one of" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_chain_forecasts_a_metric_and_the_compute_for_a_target(tmp_path, capsys, root):
+    import pandas as pd  # the test builds its CSV with pandas; the library reads it through its own schema
+
+    d = pd.read_csv(root / "data" / "overtraining" / "gadre_models_c4_rw.csv")
+    d = d[(d.dataset == "c4_original") & (d.N < 2e9)][["name", "N", "D", "loss_c4_val", "err_avg_subset"]]
+    csv = tmp_path / "ladder.csv"
+    d.set_axis(["run", "N", "D", "loss", "error"], axis=1).to_csv(csv, index=False)
+    code = main(["chain", str(csv), "--law", "gadre_overtrain", "--then", "gadre_error", "--bootstrap", "50",
+                 "--at", "N=6.9e9", "D=1.38e11", "--target", "0.45"])
+    out = capsys.readouterr().out
+    assert code == 0 and "Chained forecast (loss (gadre_overtrain) -> error (gadre_error)" in out
+    assert "share of the final band's variance" in out and "Compute to reach error" in out
+    assert main(["chain", str(csv), "--law", "gadre_overtrain", "--then", "passuntil"]) == 2
+    assert "pass_rate" in capsys.readouterr().err  # the second stage's target column is missing
+
+
+def test_cod_from_a_matrix(capsys, root):
+    matrix = root / "data" / "pythia_termfreq_items" / "passrate_matrix_step143000_16shot.csv"
+    compute = "160m=1.53e20,410m=5.44e20,1b=1.45e21,1.4b=2.17e21,2.8b=4.53e21,6.9b=1.16e22,12b=2.04e22"
+    code = main(["cod", str(matrix), "--compute", compute, "--at", "1.16e22", "--train", "160m,410m,1b,1.4b,2.8b",
+                 "--bootstrap", "0"])
+    out = capsys.readouterr().out
+    assert code == 0 and "not predictable from these models yet" in out
+    assert main(["cod", str(matrix), "--compute", "160m=1e20", "--at", "1e22"]) == 2
+    assert "give the training compute of models" in capsys.readouterr().err

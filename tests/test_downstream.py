@@ -149,3 +149,18 @@ def test_read_matrix_lists_every_problem(tmp_path):
         sl.read_matrix(path)
     text = str(err.value)
     assert "duplicated row labels" in text and "empty or not numbers" in text
+
+
+def test_compute_for_a_target_metric_through_the_chain():
+    table, _, _ = _ladder(jax.random.key(0))
+    plan = sl.resample_plan(table, n=100, seed=0)
+    chained = sl.chain(sl.bootstrap(sl.fit("gadre_overtrain", table), table, plan=plan),
+                       sl.bootstrap(sl.fit("gadre_error", table), table, plan=plan))
+    need = chained.compute_for_target(0.5)
+    assert need.compute.lower < need.compute.value < need.compute.upper
+    assert float(need.N.value) * float(need.D.value) * 6 == pytest.approx(float(need.compute.value), rel=1e-9)
+    # the chain's point forecast at that allocation is the target (bisection to 80 halvings of log C)
+    at = chained.forecast({"N": need.N.value, "D": need.D.value})
+    assert float(at.prediction.value[0]) == pytest.approx(0.5, abs=1e-9)
+    with pytest.raises(sl.UnreachableTargetError, match="not reached"):
+        chained.compute_for_target(0.01)  # below the error law's floor at the fitted parameters
