@@ -162,3 +162,66 @@ def approaches_side_by_side(result: sl.FitResult, valleys: sl.IsoflopResult) -> 
         rows.append({"C": row["C"], "approach 2 N*": row["N*"], "approach 3 N*": float(allocation.N.value),
                      "approach 3 lower": float(allocation.N.lower), "approach 3 upper": float(allocation.N.upper)})
     return rows
+
+
+BUNDLED_LADDERS = {
+    "Gadre et al. 2024, C4 ladder (46 tasks)": {"dataset": "c4_original"},
+    "Gadre et al. 2024, RefinedWeb ladder (46 tasks)": {"dataset": "rw_original"},
+}
+LADDER_FILE = ROOT / "data" / "overtraining" / "gadre_models_c4_rw.csv"
+LADDER_RENAME = {"name": "run", "loss_c4_val": "loss"}  # Gadre's default loss is on C4's validation set
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_ladder(name: str) -> sl.RunTable:
+    return sl.read_runs(LADDER_FILE, rename=LADDER_RENAME).where(**BUNDLED_LADDERS[name])
+
+
+@st.cache_resource(show_spinner=False)
+def chain_fit(_table: sl.RunTable, fingerprint: str, first: str, then: str, resamples: int, seed: int = 0) -> sl.Chain:
+    """Both stages fitted and bootstrapped with one resample plan (so the chain's band is joint), once per data
+    fingerprint and settings."""
+    FITS_RUN["count"] += 1
+    stages = [sl.fit(first, _table), sl.fit(then, _table)]
+    if resamples:
+        plan = sl.resample_plan(_table, n=resamples, seed=seed)
+        bar = st.progress(0.0, text="joint bootstrap of both stages")
+        boot = []
+        for k, stage in enumerate(stages):
+            boot.append(sl.bootstrap(stage, _table, plan=plan))
+            bar.progress((k + 1) / len(stages), text=f"joint bootstrap: stage {k + 1} of {len(stages)}")
+        bar.empty()
+        stages = boot
+    return sl.chain(*stages)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def chain_figure(_chain: sl.Chain, _table: sl.RunTable, key: tuple) -> bytes:
+    fig = plots.plot_chain(_chain, _table)
+    png = plots.to_png(fig)
+    plots.close(fig)
+    return png
+
+
+# COD's bundled items: Pythia's arithmetic pass rates; each model's compute C = 6 N D as in
+# fits/cod_pythia_arithmetic/spec.json (non-embedding N, 299,892,736,000 tokens)
+COD_MATRIX = ROOT / "data" / "pythia_termfreq_items" / "passrate_matrix_step143000_16shot.csv"
+COD_COMPUTE = {"160m": 1.53046059319296e20, "410m": 5.439660004044964e20, "1b": 1.4498070473138504e21,
+               "1.4b": 2.1747068858888356e21, "2.8b": 4.5301541431463117e21, "6.9b": 1.159534616935347e22,
+               "12b": 2.0381359066526515e22}
+
+
+@st.cache_resource(show_spinner=False)
+def cod_benchmark():
+    return sl.cod.Benchmark.from_matrix(sl.read_matrix(COD_MATRIX), COD_COMPUTE)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def cod_run(_bench, key: tuple, train: tuple[int, ...], targets: tuple[float, ...], radius: float, min_size: int,
+            resamples: int):
+    result = sl.cod.cod(_bench, list(targets), train=list(train), radius=radius, min_size=min_size,
+                        n_boot=resamples)
+    fig = plots.plot_cod(result, _bench)
+    png = plots.to_png(fig)
+    plots.close(fig)
+    return result, png

@@ -18,7 +18,8 @@ OUT = ROOT / "app" / "screenshots"
 # (file, URL path, text that appears when the page has finished its fit)
 PAGES = (("home.png", "", "Loss at this budget"),
          ("loss_curves.png", "Loss_curves", "Predicted final loss"),
-         ("isoflop.png", "IsoFLOP", "Approach 3: the compute-optimal"))
+         ("isoflop.png", "IsoFLOP", "Approach 3: the compute-optimal"),
+         ("downstream.png", "Downstream", "Forecast error"))
 
 
 @contextmanager

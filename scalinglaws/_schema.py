@@ -254,6 +254,18 @@ class RunTable:
             raise SchemaError([f"no run {u!r} in the table (runs: {', '.join(map(str, self.run_ids))})" for u in unknown])
         return self.select(np.isin(self.runs.astype(str), ids))
 
+    def at_most(self, name: str, value: float) -> "RunTable":
+        """The rows whose numeric column ``name`` is at most ``value`` (e.g. the models up to a size)."""
+        if name not in self.columns:
+            raise SchemaError([f"no column {name!r} (columns: {', '.join(self.columns)})"])
+        return self.select(np.asarray(self.columns[name], dtype=float) <= value)
+
+    def distinct(self, name: str) -> list[float]:
+        """The distinct values of a numeric column, sorted."""
+        if name not in self.columns:
+            raise SchemaError([f"no column {name!r} (columns: {', '.join(self.columns)})"])
+        return [float(v) for v in np.unique(np.asarray(self.columns[name], dtype=float))]
+
     def drop_largest(self, name: str, n: int) -> "RunTable":
         """Drop rows whose ``name`` is at or above the n-th largest value (Besiroglu et al.'s outlier rule)."""
         values = self.columns[name]

@@ -12,6 +12,7 @@ from ._forecast import compute_optimal
 from ._isoflop import IsoflopResult
 from ._result import FitResult
 from ._schema import RunTable
+from .laws.downstream import cod_law
 
 __all__ = ["plot_parity", "plot_residuals", "plot_frontier", "plot_isoflop", "plot_curves", "plot_curve_forecast",
            "to_png", "close"]
@@ -145,6 +146,65 @@ def plot_curve_forecast(forecast: CurveForecast, table: RunTable | None = None, 
     ax_lr.plot(forecast.steps, forecast.lr, "C3-")
     ax_lr.set(xlabel="step", ylabel="learning rate")
     return fig
+
+
+def plot_chain(chain, table: RunTable | None = None, *, compute=None, level: float = 0.9, ax=None):
+    """The chain's last stage (a metric) vs compute along the first stage's compute-optimal allocation, with the
+    joint bootstrap band, over the runs' observed (C, metric)."""
+    ax = _axes(ax)
+    first = chain.stages[0]
+    if compute is None:
+        c_lo, c_hi = (table["C"].min(), table["C"].max() * 1e3) if table is not None else (1e18, 1e25)
+        compute = np.logspace(np.log10(c_lo), np.log10(c_hi), 30)
+    allocations = [compute_optimal(first, float(c)) for c in compute]
+    inputs = {"N": np.array([float(a.N.value) for a in allocations]),
+              "D": np.array([float(a.D.value) for a in allocations])}
+    out = chain.forecast(inputs, level=level)
+    metric = chain.stages[-1].law.target
+    if table is not None and metric in table:
+        sc = ax.scatter(table["C"], table[metric], c=np.log10(table["N"]), s=12, cmap="viridis", alpha=0.8)
+        ax.figure.colorbar(sc, ax=ax, label="log10 N")
+        ax.axvspan(table["C"].max(), compute[-1], color="0.9", zorder=0, label="extrapolation")
+    band = out.prediction
+    _with_band(ax, compute, band.value, band.lower, band.upper, "C3", label=f"{metric} at the compute-optimal run",
+               band_label=f"{100 * level:g}% joint band (both stages)", lw=2, alpha=0.25)
+    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel=metric,
+           title=" -> ".join(s.law.name for s in chain.stages))
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+_CLASS_COLOURS = {"extrapolatable": "C2", "non-extrapolatable": "C3", "non-emergent": "0.5"}
+
+
+def plot_cod(result, bench, ax=None):
+    """COD's clusters: each cluster's mean accuracy on the training models (points) and its fitted law (line),
+    coloured by class; the forecast of the full set at the target compute with its band."""
+    ax = _axes(ax)
+    train = [bench.models.index(m) for m in result.train_models]
+    c_train = bench.compute[train]
+    grid = np.logspace(np.log10(c_train.min()), np.log10(max(np.max(result.target_compute), c_train.max())), 60)
+    for cl in result.clusters:
+        colour = _CLASS_COLOURS[cl["class"]]
+        ax.plot(c_train, cl["accuracy"], "o", color=colour, ms=3 + 3 * np.sqrt(cl["size"] / len(result.labels)))
+        law = cod_law(0.0)  # the law at guess 0, rescaled to the cluster's guess rate as COD fits it
+        rise = FitResult(law=law, params=law.from_natural(cl["params"])).predict({"C": grid})
+        curve = cl["guess"] + (1 - cl["guess"]) * rise
+        ax.plot(grid, curve, "-", color=colour, lw=1, alpha=0.8)
+    for cls, colour in _CLASS_COLOURS.items():
+        ax.plot([], [], "-o", color=colour, label=f"{cls} ({result.n_in(cls)} items)")
+    ax.plot(c_train, bench.accuracy[train], "k^", label="full set (training models)")
+    others = [i for i in range(len(bench.models)) if i not in train]
+    if others:
+        ax.plot(bench.compute[others], bench.accuracy[others], "kx", ms=8, label="full set (held out)")
+    if result.predictable:
+        f = result.forecast
+        err = np.abs(np.vstack([f.value - f.lower, f.upper - f.value]))
+        ax.errorbar(result.target_compute, f.value, yerr=None if np.isnan(err).any() else err, fmt="s", color="C1",
+                    capsize=4, label="COD forecast")
+    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="accuracy", ylim=(-0.02, 1.02), title="COD clusters")
+    ax.legend(fontsize=7)
+    return ax.figure
 
 
 def close(fig) -> None:

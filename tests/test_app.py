@@ -89,3 +89,16 @@ def test_the_isoflop_page_shows_both_approaches():
     # Porian et al.'s tuned, constant-LR OWT2 sweep: N* ~ C^0.508 (fits/isoflop_owt2 reproduces their 0.50-0.51)
     assert "**Approach 2: N\\* ~ C^0.508" in _texts(at)
     assert len(at.dataframe) == 2  # the valleys, and approach 3 beside them
+
+
+def test_the_downstream_page_forecasts_a_metric_and_says_cod_cannot_yet():
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "3_Downstream.py"), default_timeout=600).run()
+    assert not at.exception and not at.error
+    # Gadre's C4 ladder up to 1.44B, 17-task average error at the 6.9B model's (N, D): the chain's forecast (the
+    # observed error of that model is 0.4796; fits/gadre_c4 prints the same comparison)
+    assert "**Forecast error: 0.4275** (90% joint interval" in _texts(at)
+    assert any("Compute to reach error" in c.value for c in at.code)
+    # Pythia's arithmetic items from 160M..2.8B: no cluster can be extrapolated yet
+    assert any("not predictable from these models yet" in w.value for w in at.warning)
+    at.number_input(key="plan_n").set_value(1.0e9).run()
+    assert "**Forecast error: 0.4275**" not in _texts(at)  # the forecast follows the planned run, without a refit
