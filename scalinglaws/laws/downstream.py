@@ -319,7 +319,7 @@ def cod_law(guess: float = 0.0) -> Law:
         anchor=lambda v, scale: {**v, "log_a": v["log_a"] + v["b"] * np.log(scale.inputs["C"])},
         objective={"loss": "squared", "residuals": "raw"},
         rescalable=False,
-        example=lambda: ({"C": np.logspace(18, 22, 12)},
+        example=lambda: ({"C": np.logspace(20, 23, 40)},
                          {"a": float(np.exp(1.0 + 0.5 * np.log(1e20))), "b": 0.5, "c": 0.2}),
         spec=None if guess == 0.0 else {"factory": "cod", "args": {"guess": guess}},
     )
