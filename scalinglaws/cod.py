@@ -206,8 +206,11 @@ def _fit_lanes(grid, c, y, w, g, *, maxiter):
     """Fit every lane (a cluster, a bootstrap draw of one): screen the grid on each, then damped Newton."""
     screen = jax.vmap(lambda yl, wl, gl: jax.vmap(lambda u: _objective(u, c, yl, wl, gl))(grid))(y, w, g)
     u0 = grid[jnp.argmin(jnp.where(jnp.isfinite(screen), screen, jnp.inf), axis=1)]
+    # gtol 1e-7 of the objective: a saturating cluster (c at its bound, log a ~ 20) has a gradient floor of
+    # rounding near 1e-12, which a tighter test (1e-9) turns into a spurious "not converged" on one platform
+    # and not another
     return _solve.newton(lambda u, yl, wl, gl: _objective(u, c, yl, wl, gl), u0, (y, w, g), maxiter=maxiter,
-                         gtol=1e-9, atol=1e-14, data_axes=(0, 0, 0))
+                         gtol=1e-7, atol=1e-14, data_axes=(0, 0, 0))
 
 
 @jax.jit

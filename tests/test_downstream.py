@@ -100,7 +100,7 @@ def test_cod_classes_flat_items_and_forecasts_a_simulated_benchmark():
     lo, hi = result.forecast.lower[0], result.forecast.upper[0]
     print(f"\nCOD at 10x: {result.forecast.value[0]:.4f} (90% {lo:.4f}..{hi:.4f}), one curve "
           f"{result.baseline.value[0]:.4f}, truth {truth:.4f}")
-    assert abs(result.forecast.value[0] - truth) < 0.02  # measured 0.002 on this seed; 0.02 is 2 points
+    assert abs(result.forecast.value[0] - truth) < 0.02  # measured 0.003 on this seed; 0.02 is 2 points
     assert lo <= truth <= hi
     assert set(result.to_dict()) >= {"forecast", "clusters", "labels", "mapping", "predictable"}
 
@@ -117,9 +117,10 @@ def test_cod_against_one_curve_over_20_simulated_benchmarks():
     cod_mae, one_mae = np.mean(errors, axis=0)
     print(f"\nfull-set accuracy at 10x the largest training compute, 20 simulated benchmarks: mean absolute error "
           f"COD {cod_mae:.4f}, one curve {one_mae:.4f}")
-    # measured 0.0124 (COD) and 0.0078 (one curve): on this simulator COD does not beat one curve (see the
-    # issue's note); the bound guards COD's own error
-    assert cod_mae < 0.02
+    # measured 0.0076 (COD) and 0.0078 (one curve), COD's bias -0.0009 against the curve's -0.0047: COD wins,
+    # but narrowly on this simulator, whose difficulties are spread evenly (a whole-set curve is smooth there)
+    assert cod_mae < one_mae
+    assert cod_mae < 0.01
 
 
 def test_cod_says_when_a_benchmark_is_not_predictable_yet():
