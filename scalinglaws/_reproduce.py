@@ -2,11 +2,13 @@
 (published values, each with a tolerance and why) and ``result.json`` (our committed result).
 
 ``reproduce(path)`` reruns the spec, compares every published value with ours, and (with ``write=True``) rewrites
-``result.json``. A spec's ``kind`` picks the runner: ``fit`` (a law fitted to data, optionally bootstrapped),
+``result.json``. A spec's ``kind`` picks the runner: ``fit`` (a law fitted to data, optionally bootstrapped; its
+``alternatives`` are other settings fitted beside it),
 ``allocation`` (compute-optimal allocation from published presets), ``isoflop`` (approach 2 per configuration) or
 ``lr_schedules`` (loss-curve laws fitted on some curves and scored on the others; see ``_lr_reproduce``) or
 ``chain`` (stages fitted on chosen runs with one bootstrap plan, then forecast; see ``_chain_reproduce``) or
-``cod`` (COD's forecast of held-out models beside the one-curve baseline; see ``_cod_reproduce``).
+``cod`` (COD's forecast of held-out models beside the one-curve baseline; see ``_cod_reproduce``) or
+``steplaw`` / ``steplaw_published`` (optimal LR and batch size; see ``_hyper_reproduce``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from ._io import read_json, read_runs, write_json
 from ._isoflop import isoflop
 from ._chain_reproduce import run_chain
 from ._cod_reproduce import run_cod
+from ._hyper_reproduce import run_steplaw, run_steplaw_published
 from ._lr_reproduce import run_lr_schedules
 from ._result import preset
 
@@ -106,9 +109,17 @@ def _run_fit(spec: dict, root: Path) -> tuple[dict, dict]:
     if "bootstrap" in spec:
         result = bootstrap(result, table, **spec["bootstrap"])
         values.update({f"stderr:{k}": result.stderr(k) for k in result.natural})
+        # a percentile interval says more than a standard error when draws run off along a flat valley
+        for k in result.natural:
+            values[f"lower95:{k}"], values[f"upper95:{k}"] = result.interval(k, 0.95)
     details = result.to_dict()
     details["draws"] = None  # thousands of numbers; the seed in bootstrap_info regenerates them
-    return values, {"fit": details, "report": result.report().splitlines()}
+    out = {"fit": details, "report": result.report().splitlines()}
+    for name, settings in spec.get("alternatives", {}).items():  # other settings of the same fit, side by side
+        other = fit(spec["law"], table, **{**spec.get("fit", {}), **settings})
+        values.update({f"{name}:{k}": v for k, v in {**other.natural, "objective": other.objective}.items()})
+        out[name] = {"settings": settings, "report": other.report().splitlines()}
+    return values, out
 
 
 def _run_allocation(spec: dict, root: Path) -> tuple[dict, dict]:
@@ -138,6 +149,8 @@ RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "lr_schedules": run_lr_schedules,
     "chain": run_chain,
     "cod": run_cod,
+    "steplaw": run_steplaw,
+    "steplaw_published": run_steplaw_published,
 }
 
 

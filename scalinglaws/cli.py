@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--schedule", action="append", metavar="KIND:KEY=VALUE,...",
                       help="LR-schedule laws: the loss curve under a schedule, e.g. "
                            "cosine:total=72000,peak=3e-4,floor=3e-5,warmup=2160 (repeat to compare)")
+    fc.add_argument("--hold", action="append", default=[], metavar="NAME=VALUE",
+                    help="an input the law holds fixed in an allocation, e.g. unique tokens U=1e11 for "
+                         "data_constrained (repeat for several)")
     fc.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
     fc.add_argument("--json", action="store_true", help="print JSON instead of text")
 
@@ -184,10 +187,14 @@ def _cmd_forecast(args) -> int:
 
     result = _load_result(args.result)
     outputs = []
+    try:
+        held = {k: float(v) for k, v in pairs(args.hold, "--hold").items()}
+    except ValueError as exc:
+        raise InputError(f"--hold values must be numbers: {exc}") from None
     if args.compute:
-        outputs = [compute_optimal(result, c, level=args.level) for c in args.compute]
+        outputs = [compute_optimal(result, c, fixed=held, level=args.level) for c in args.compute]
     elif args.target_loss:
-        outputs = [compute_for_target(result, t, level=args.level) for t in args.target_loss]
+        outputs = [compute_for_target(result, t, fixed=held, level=args.level) for t in args.target_loss]
     if args.schedule:
         return _forecast_schedules(result, args)
     if outputs:

@@ -76,13 +76,21 @@ def plot_residuals(result: FitResult, table: RunTable):
     return fig
 
 
-def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=None, level: float = 0.9, ax=None):
-    """Compute-optimal loss L*(C) with its bootstrap band, over the runs' (C, loss); beyond the data shaded."""
+def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=None, fixed=None, level: float = 0.9,
+                  ax=None):
+    """Compute-optimal loss L*(C) with its bootstrap band, over the runs' (C, loss); beyond the data shaded.
+
+    A law with inputs held fixed in an allocation (unique tokens U) takes them from ``fixed``, else the table's
+    largest value of each (the most the runs had)."""
     ax = _axes(ax)
     if compute is None:
         c_lo, c_hi = (table["C"].min(), table["C"].max() * 1e3) if table is not None else (1e18, 1e25)
         compute = np.logspace(np.log10(c_lo), np.log10(c_hi), 40)
-    allocations = [compute_optimal(result, float(c), level=level) for c in compute]
+    fixed = dict(fixed or {})
+    for k in result.law.fixed_inputs:
+        if k not in fixed and table is not None and k in table:
+            fixed[k] = float(np.max(table[k]))
+    allocations = [compute_optimal(result, float(c), fixed=fixed, level=level) for c in compute]
     loss = np.array([float(a.loss.value) for a in allocations])
     lower = np.array([float(a.loss.lower) for a in allocations])
     upper = np.array([float(a.loss.upper) for a in allocations])
@@ -92,7 +100,9 @@ def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=N
         ax.axvspan(table["C"].max(), compute[-1], color="0.9", zorder=0, label="extrapolation")
     _with_band(ax, compute, loss, lower, upper, "C3", label="compute-optimal L*(C)",
                band_label=f"{100 * level:g}% bootstrap band", lw=2, alpha=0.25)
-    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="loss", title=f"{result.law.name}: compute-optimal frontier")
+    held = "".join(f", {k} = {v:.3g}" for k, v in fixed.items())
+    ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="loss",
+           title=f"{result.law.name}: compute-optimal frontier{held}")
     ax.legend(loc="upper right", fontsize=8)
     return ax.figure
 

@@ -13,7 +13,9 @@ from typing import Callable, Mapping
 from .._errors import InputError
 from .._law import Law, constrain, law_reference
 from .chinchilla import CHINCHILLA
+from .data_constrained import DATA_CONSTRAINED
 from .downstream import DOWNSTREAM_LAWS, cod_law
+from .hyper import HYPER_LAWS
 from .kaplan import KAPLAN
 from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA, multipower_law, tissue_law
 from .power import POWER_C, POWER_D, POWER_N, power_law
@@ -112,6 +114,6 @@ register_factory("tissue", tissue_law)
 register_factory("multipower", multipower_law)
 register_factory("constrained", _constrained)
 register_factory("cod", cod_law)
-for _law in (CHINCHILLA, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT,
-             *DOWNSTREAM_LAWS):
+for _law in (CHINCHILLA, DATA_CONSTRAINED, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT,
+             *DOWNSTREAM_LAWS, *HYPER_LAWS):
     register(_law)
