@@ -104,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     cd.add_argument("--level", type=float, default=0.9)
     cd.add_argument("--json", action="store_true")
 
+    from ._cli_hyper import add_parser as add_hyper
+
+    add_hyper(sub)
+
     i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
     i.add_argument("runs")
     i.add_argument("--window", type=int, default=2)
@@ -286,9 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     enable_compilation_cache()
     from ._cli_downstream import cmd_chain, cmd_cod
+    from ._cli_hyper import cmd_hyper
 
     handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
-               "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod}[args.command]
+               "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod,
+               "hyper": cmd_hyper}[args.command]
     try:
         return handler(args)
     except sl.SchemaError as exc:

@@ -231,7 +231,8 @@ def step_law(table, *, loss: str = "loss", threshold: float = 0.0025, seq_len: f
             hessians.append(h)
     optima = table_from_columns({"run": [f"N={g['N']:.4g},D={g['D']:.4g}" for g in groups],
                                  "N": [g["N"] for g in groups], "D": [g["D"] for g in groups],
-                                 "lr": [g["lr_opt"] for g in groups], "bs_tokens": [g["bs_tokens_opt"] for g in groups]})
+                                 "lr": [g["lr_opt"] for g in groups],
+                                 "bs_tokens": [g["bs_tokens_opt"] for g in groups]})
     lr_all = fit(STEP_LR, optima)
     bs_all = fit(STEP_BS, optima)
     if n_boot:

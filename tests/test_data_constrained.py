@@ -64,3 +64,13 @@ def test_allocation_under_a_cap_on_unique_tokens(published):
     assert tight.loss.value <= brute.min() * (1 + 1e-9)
     with pytest.raises(sl.InputError, match="holds \\['U'\\] fixed"):
         sl.compute_optimal(published, c)
+
+
+def test_cli_forecast_holds_unique_tokens(capsys):
+    from scalinglaws.cli import main
+
+    assert main(["forecast", "data_constrained:muennighoff-c4", "--compute", "1e22", "--hold", "U=1.8e10"]) == 0
+    out = capsys.readouterr().out
+    assert "U (fixed)" in out and "numerical minimum along C = 6 N D" in out
+    assert main(["forecast", "data_constrained:muennighoff-c4", "--compute", "1e22"]) == 2
+    assert "give ['U']" in capsys.readouterr().err

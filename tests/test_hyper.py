@@ -97,3 +97,19 @@ def test_the_published_preset():
     bs = sl.preset("steplaw_bs", "steplaw").predict({"D": [1.4e12]})[0]
     # REFERENCE.md: 'lr about 9.35e-4 and bs about 5.0e6 tokens' (3 and 2 digits)
     assert lr == pytest.approx(9.35e-4, rel=5e-3) and bs == pytest.approx(5.0e6, rel=1e-2)
+
+
+def test_cli_hyper(tmp_path, capsys):
+    from scalinglaws.cli import main
+
+    runs = grid_runs()
+    path = tmp_path / "grid.csv"
+    columns = ("N", "D", "lr", "bs_tokens", "loss")
+    rows = ["run," + ",".join(columns)] + [f"{r}," + ",".join(repr(float(runs[c][i])) for c in columns)
+                                           for i, r in enumerate(runs.run_ids)]
+    path.write_text("\n".join(rows) + "\n")
+    assert main(["hyper", str(path), "--at", "N=7e9,D=1.4e12", "--bootstrap", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "authors' recipe" in out and "N = 7e+09, D = 1.4e+12" in out and "learning rate" in out
+    assert main(["hyper", str(path), "--at", "N=7e9"]) == 2
+    assert "--at needs N and D" in capsys.readouterr().err
