@@ -19,6 +19,7 @@ from .hyper import HYPER_LAWS
 from .kaplan import KAPLAN
 from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA, multipower_law, tissue_law
 from .power import POWER_C, POWER_D, POWER_N, power_law
+from .sparse import SPARSE
 
 __all__ = ["UnknownLawError", "get_law", "available_laws", "applicable_laws", "register", "unregister",
            "register_factory",
@@ -115,5 +116,5 @@ register_factory("multipower", multipower_law)
 register_factory("constrained", _constrained)
 register_factory("cod", cod_law)
 for _law in (CHINCHILLA, DATA_CONSTRAINED, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT,
-             *DOWNSTREAM_LAWS, *HYPER_LAWS):
+             *DOWNSTREAM_LAWS, *HYPER_LAWS, SPARSE):
     register(_law)
