@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .curves import CurveForecast, predict_curve
-from ._forecast import compute_optimal
+from ._forecast import compute_optimal, forecast
 from ._isoflop import IsoflopResult
 from ._result import FitResult
 from ._schema import RunTable
@@ -214,6 +214,54 @@ def plot_cod(result, bench, ax=None):
                     capsize=4, label="COD forecast")
     ax.set(xscale="log", xlabel="compute C (FLOP)", ylabel="accuracy", ylim=(-0.02, 1.02), title="COD clusters")
     ax.legend(fontsize=7)
+    return ax.figure
+
+
+def plot_step_law(result, *, method: str = "recipe"):
+    """Step Law: each (N, D) group's optimal LR against N and optimal batch size against D (the best run, and the
+    bowl's optimum that keeps every run), with the fitted power laws of ``method``; one line per D in the LR panel."""
+    lr_fit, bs_fit = (result.lr, result.bs) if method == "recipe" else (result.lr_all, result.bs_all)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    groups = result.groups
+    ds = sorted({g["D"] for g in groups})
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(ds)))
+    n_grid = np.logspace(np.log10(min(g["N"] for g in groups)), np.log10(max(g["N"] for g in groups)), 30)
+    for colour, d in zip(colours, ds):
+        mine = [g for g in groups if g["D"] == d]
+        left.plot([g["N"] for g in mine], [g["best_lr"] for g in mine], "o", color=colour, ms=4)
+        left.plot([g["N"] for g in mine], [g["lr_opt"] for g in mine], "x", color=colour, ms=5)
+        left.plot(n_grid, lr_fit.predict({"N": n_grid, "D": np.full_like(n_grid, d)}), "-", color=colour, lw=1,
+                  label=f"D = {d:.2g}")
+    left.plot([], [], "ko", ms=4, label="best run")
+    left.plot([], [], "kx", ms=5, label="bowl optimum")
+    left.set(xscale="log", yscale="log", xlabel="parameters N", ylabel="optimal learning rate",
+             title=f"lr* = {lr_fit.natural['a']:.3g} N^{lr_fit.natural['p']:.3f} D^{lr_fit.natural['q']:.3f}")
+    left.legend(fontsize=7)
+    d_grid = np.logspace(np.log10(ds[0]), np.log10(ds[-1]), 30)
+    band = forecast(bs_fit, {"D": d_grid}).prediction
+    right.plot([g["D"] for g in groups], [g["best_bs_tokens"] for g in groups], "ko", ms=4, label="best run")
+    right.plot([g["D"] for g in groups], [g["bs_tokens_opt"] for g in groups], "kx", ms=5, label="bowl optimum")
+    _with_band(right, d_grid, band.value, band.lower, band.upper, "C3", label="fitted law", band_label="90% band")
+    right.set(xscale="log", yscale="log", xlabel="tokens D", ylabel="optimal batch size (tokens)",
+              title=f"B* = {bs_fit.natural['b']:.3g} D^{bs_fit.natural['r']:.3f} ({method})")
+    right.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_epochs(result: FitResult, N: float, U: float, *, epochs=None, level: float = 0.9, ax=None):
+    """Loss against epochs over ``U`` unique tokens at ``N`` parameters (a law of N, D and U, e.g.
+    ``data_constrained``), with its band, beside the same tokens all fresh."""
+    ax = _axes(ax)
+    epochs = np.logspace(0, 2, 40) if epochs is None else np.asarray(epochs, dtype=float)
+    d = U * epochs
+    rep = forecast(result, {"N": np.full_like(d, N), "D": d, "U": np.full_like(d, U)}, level=level).prediction
+    fresh = forecast(result, {"N": np.full_like(d, N), "D": d, "U": d}, level=level).prediction
+    _with_band(ax, epochs, rep.value, rep.lower, rep.upper, "C3", label=f"{U:.3g} unique tokens repeated",
+               band_label=f"{100 * level:g}% band")
+    ax.plot(epochs, fresh.value, "--", color="0.4", label="the same tokens, all unique")
+    ax.set(xscale="log", xlabel="epochs D / U", ylabel="loss", title=f"{result.law.name}: N = {N:.3g}")
+    ax.legend(fontsize=8)
     return ax.figure
 
 

@@ -74,3 +74,12 @@ def test_cli_forecast_holds_unique_tokens(capsys):
     assert "U (fixed)" in out and "numerical minimum along C = 6 N D" in out
     assert main(["forecast", "data_constrained:muennighoff-c4", "--compute", "1e22"]) == 2
     assert "give ['U']" in capsys.readouterr().err
+
+
+def test_the_epochs_plot_renders(published):
+    from scalinglaws import plots
+
+    fig = plots.plot_epochs(published, 1e9, 1e10)
+    ax = fig.axes[0]
+    assert ax.has_data() and ax.get_xlabel() == "epochs D / U"
+    plots.close(fig)

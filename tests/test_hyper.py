@@ -113,3 +113,12 @@ def test_cli_hyper(tmp_path, capsys):
     assert "authors' recipe" in out and "N = 7e+09, D = 1.4e+12" in out and "learning rate" in out
     assert main(["hyper", str(path), "--at", "N=7e9"]) == 2
     assert "--at needs N and D" in capsys.readouterr().err
+
+
+def test_the_step_law_plot_renders(fitted):
+    from scalinglaws import plots
+
+    fig = plots.plot_step_law(fitted)
+    assert len(fig.axes) == 2 and all(ax.has_data() for ax in fig.axes)
+    assert "lr* = " in fig.axes[0].get_title()
+    plots.close(fig)
