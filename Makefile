@@ -22,7 +22,7 @@ app: $(STAMP)
 		--browser.gatherUsageStats false
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2  # two workers: a fresh clone is compile-bound (15.8 min in one process, 10.7 in two)
+	$(BIN)/python -m pytest -q -n 2  # two workers: a fresh clone is compile-bound (17.2 min of tests in two)
 
 # quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, the browser, long studies)
 test-fast: $(STAMP)

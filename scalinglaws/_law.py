@@ -104,6 +104,12 @@ class DataScale:
                 inputs[k] = float(np.exp(np.mean(np.log(v))))
         return cls(target, float(ay.min()) if len(ay) else 1.0, inputs)
 
+    def as_inputs(self, **names: str) -> "DataScale":
+        """This scale seen by a law whose inputs have other names: ``as_inputs(N="N_avg")`` gives the scale whose
+        input ``N`` is this one's ``N_avg`` (for a law that borrows another's start grid)."""
+        renamed = {new: self.inputs[old] for new, old in names.items()}
+        return dataclasses.replace(self, inputs={**self.inputs, **renamed})
+
 
 @dataclass(frozen=True, eq=False)
 class Law:

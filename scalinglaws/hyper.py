@@ -195,7 +195,9 @@ def step_law(table, *, loss: str = "loss", threshold: float = 0.0025, seq_len: f
         problems.append(f"threshold must be in [0, 1), not {threshold}")
     if problems:
         raise InputError("; ".join(problems))
-    bs_tokens = np.asarray(table["bs_tokens"] if "bs_tokens" in table else table["bs"] * seq_len, float)
+    if "bs_tokens" not in table:
+        table = table.with_column("bs_tokens", np.asarray(table["bs"], float) * seq_len)
+    bs_tokens = np.asarray(table["bs_tokens"], float)
     n, d, lr, y = (np.asarray(table[c], float) for c in ("N", "D", "lr", loss))
     bad = [name for name, v in (("N", n), ("D", d), ("lr", lr), (loss, y), ("batch size", bs_tokens))
            if not np.all(np.isfinite(v) & (v > 0))]
@@ -207,9 +209,7 @@ def step_law(table, *, loss: str = "loss", threshold: float = 0.0025, seq_len: f
         raise InputError(f"the power laws need at least 3 (N, D) groups; got {len(labels)}")
 
     kept = near_optimal(y, keys, threshold)
-    runs = np.asarray(table.run_ids)
-    recipe = table_from_columns({"run": runs[kept], "N": n[kept], "D": d[kept], "lr": lr[kept],
-                                 "bs_tokens": bs_tokens[kept]})
+    recipe = table.select(kept)
     lr_fit = fit(STEP_LR, recipe)
     bs_fit = fit(STEP_BS, recipe)
     if n_boot:

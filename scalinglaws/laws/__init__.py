@@ -115,6 +115,6 @@ register_factory("tissue", tissue_law)
 register_factory("multipower", multipower_law)
 register_factory("constrained", _constrained)
 register_factory("cod", cod_law)
-for _law in (CHINCHILLA, DATA_CONSTRAINED, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER, MULTIPOWER_EXACT,
-             *DOWNSTREAM_LAWS, *HYPER_LAWS, SPARSE):
+for _law in (CHINCHILLA, DATA_CONSTRAINED, KAPLAN, POWER_N, POWER_D, POWER_C, TISSUE, TISSUE_LAMBDA, MULTIPOWER,
+             MULTIPOWER_EXACT, *DOWNSTREAM_LAWS, *HYPER_LAWS, SPARSE):
     register(_law)

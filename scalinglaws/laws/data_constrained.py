@@ -36,6 +36,7 @@ import numpy as np
 
 from .._law import SIX_ND, Law
 from .._params import Param
+from .chinchilla import CHINCHILLA
 
 
 def log_n_opt(p, log_u):
@@ -67,9 +68,8 @@ def _predict(p, x):
 
 
 def _anchor(v, scale):
-    log_y = np.log(scale.target)
-    return {**v, "a": v["a"] + log_y + v["alpha"] * np.log(scale.inputs["N"]),
-            "b": v["b"] + log_y + v["beta"] * np.log(scale.inputs["U"]), "e": v["e"] + np.log(scale.target_min)}
+    # Chinchilla's start grid, the token term anchored at the unique tokens (D' runs from U to U (1 + R_D*))
+    return {**v, **CHINCHILLA.anchor({k: v[k] for k in ("a", "b", "e", "alpha", "beta")}, scale.as_inputs(D="U"))}
 
 
 C4 = {"A": float(np.exp(6.255414)), "B": float(np.exp(7.3049974)), "E": float(np.exp(0.6254804)),

@@ -93,8 +93,7 @@ def _compute_optimal(p, compute):
 
 
 def _anchor(v, scale):
-    return CHINCHILLA.anchor(v, type(scale)(scale.target, scale.target_min,
-                                            {"N": scale.inputs["N_avg"], "D": scale.inputs["D"]}))
+    return CHINCHILLA.anchor(v, scale.as_inputs(N="N_avg"))
 
 
 SPARSE = Law(
@@ -153,6 +152,9 @@ def plan_sparse(result, compute: float, schedule: tuple, *, level: float = 0.9) 
     final = float(np.asarray(schedule[1], float)[-1])
     # the same parameters and draws read as Chinchilla's law of N: its closed-form allocation is ours in N_avg
     a = compute_optimal(dataclasses.replace(result, law=CHINCHILLA), compute, level=level)
-    band = lambda b, f=1.0: (float(b.value) * f, float(b.lower) * f, float(b.upper) * f)  # noqa: E731
+
+    def band(b, factor=1.0):
+        return float(b.value) * factor, float(b.lower) * factor, float(b.upper) * factor
+
     return SparsePlan(float(compute), kept, final, band(a.N), band(a.D), band(a.N, 1.0 / kept),
                       band(a.N, (1.0 - final) / kept), band(a.loss), level)
