@@ -90,15 +90,18 @@ class Allocation:
     warnings: tuple[str, ...] = field(default=())
     fixed: Mapping[str, float] = field(default_factory=dict)
     draws_reaching: float = float("nan")  # compute_for_target: the fraction of draws that reach the target
+    size: str = "N"  # the law's inputs that ``N`` and ``D`` are (a sparse law's size is its average N_avg)
+    data: str = "D"
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k).to_dict() for k in ("compute", "N", "D", "tokens_per_param", "loss")}
         return {**out, "level": self.level, "method": self.method, "warnings": list(self.warnings),
-                "fixed": dict(self.fixed), "draws_reaching": self.draws_reaching}
+                "fixed": dict(self.fixed), "draws_reaching": self.draws_reaching, "size": self.size,
+                "data": self.data}
 
     def rows(self) -> list[dict]:
         """The allocation as table rows (quantity, value, lower, upper), for the app and CSV downloads."""
-        names = {"compute": "compute C (FLOP)", "N": "parameters N*", "D": "tokens D*",
+        names = {"compute": "compute C (FLOP)", "N": f"parameters {self.size}*", "D": f"tokens {self.data}*",
                  "tokens_per_param": "tokens per parameter", "loss": "loss"}
         return [{"quantity": label, "value": float(getattr(self, k).value), "lower": float(getattr(self, k).lower),
                  "upper": float(getattr(self, k).upper)} for k, label in names.items()]
@@ -116,8 +119,8 @@ class Allocation:
 
         lines = [f"Compute-optimal allocation ({self.method}; {100 * self.level:g}% bootstrap interval)"]
         lines += [f"  {k + ' (fixed)':<18}{v:>12.4g}" for k, v in self.fixed.items()]
-        lines += [row("compute C", self.compute, ".4g"), row("parameters N*", self.N, ".4g"),
-                  row("tokens D*", self.D, ".4g"), row("tokens/param", self.tokens_per_param, ".4g"),
+        lines += [row("compute C", self.compute, ".4g"), row(f"parameters {self.size}*", self.N, ".4g"),
+                  row(f"tokens {self.data}*", self.D, ".4g"), row("tokens/param", self.tokens_per_param, ".4g"),
                   row("loss", self.loss, ".5g")]
         if np.isfinite(self.draws_reaching) and self.draws_reaching < 1:
             lines.append(f"  {100 * self.draws_reaching:.1f}% of the bootstrap draws reach the target; the interval "
@@ -204,14 +207,15 @@ def forecast(result: FitResult, inputs: Mapping[str, object], *, level: float = 
 
 def _optimum(law: Law, p, log_c, fixed):
     """(N*, D*, loss) at compute exp(log_c) for parameters p: closed form, or numerical along the compute model."""
+    size, data = law.compute.size, law.compute.data
     if law.compute_optimal is not None and not fixed:
         n, d = law.compute_optimal(p, jnp.exp(log_c))
-        return n, d, law.predict(p, {"N": n, "D": d})
+        return n, d, law.predict(p, {size: n, data: d})
     c = jnp.exp(log_c)
 
     def inputs(log_n):
         n = jnp.exp(log_n)
-        return {"N": n, "D": law.compute.tokens(n, c, fixed), **fixed}
+        return {size: n, data: law.compute.tokens(n, c, fixed), **fixed}
 
     def log_loss(log_n):
         return law.log_prediction(p, inputs(log_n))
@@ -230,7 +234,7 @@ def _optimum(law: Law, p, log_c, fixed):
 
     log_n = jax.lax.fori_loop(0, 30, newton, log_n)
     x = inputs(log_n)
-    return x["N"], x["D"], law.predict(p, x)
+    return x[size], x[data], law.predict(p, x)
 
 
 def _require(law: Law, what: str, fixed: Mapping[str, float]):
@@ -268,10 +272,11 @@ def _allocate(result, log_c_fn, level, fixed):
         bands = {k: Band(value[k], np.nan, np.nan) for k in value}
     closed = law.compute_optimal is not None and not fixed
     method = "closed form" if closed else f"numerical minimum along {law.compute.name}"
-    warnings = extrapolation_warnings(result, {"N": np.atleast_1d(value["N"]), "D": np.atleast_1d(value["D"]),
+    size, data = law.compute.size, law.compute.data
+    warnings = extrapolation_warnings(result, {size: np.atleast_1d(value["N"]), data: np.atleast_1d(value["D"]),
                                                **{k: np.atleast_1d(v) for k, v in fixed.items()}})
     return Allocation(level=level, method=method, warnings=warnings, fixed=dict(fixed), draws_reaching=reaching,
-                      **bands)
+                      size=size, data=data, **bands)
 
 
 def compute_optimal(result: FitResult, compute: float, *, fixed: Mapping[str, float] | None = None,

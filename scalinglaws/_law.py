@@ -70,11 +70,15 @@ class ComputeModel:
     """How a law's inputs cost compute.
 
     ``flops(x)`` is the training compute of inputs ``x``; ``tokens(N, C, fixed)`` the tokens D that compute C buys
-    at N parameters (with the law's fixed inputs), which is what an allocation searches along."""
+    at N parameters (with the law's fixed inputs), which is what an allocation searches along. ``size`` and
+    ``data`` name the law's inputs that play N and D (``"N_avg"`` for a sparse law, whose compute follows the
+    average parameter count), so that the allocation, its report and the frontier plot ask the law, not a name."""
 
     name: str
     flops: Callable[[Inputs], jnp.ndarray]
     tokens: Callable[[jnp.ndarray, jnp.ndarray, Inputs], jnp.ndarray]
+    size: str = "N"
+    data: str = "D"
 
 
 SIX_ND = ComputeModel("C = 6 N D", lambda x: 6.0 * x["N"] * x["D"], lambda n, c, fixed: c / (6.0 * n))
@@ -183,6 +187,11 @@ class Law:
             object.__setattr__(self, "forecasts", ("predict", *self.forecasts))
         if {"allocation", "target"} & set(self.forecasts) and self.compute is None:
             object.__setattr__(self, "compute", SIX_ND)
+        if {"allocation", "target"} & set(self.forecasts):
+            absent = [k for k in (self.compute.size, self.compute.data) if k not in self.inputs]
+            if absent:
+                raise ValueError(f"law {self.name}: its compute model {self.compute.name!r} allocates inputs "
+                                 f"{absent}, which are not among its inputs {self.inputs}")
 
     def __repr__(self) -> str:
         return f"Law({self.name!r}: {self.formula})"

@@ -105,8 +105,10 @@ def _parser() -> argparse.ArgumentParser:
     cd.add_argument("--json", action="store_true")
 
     from ._cli_hyper import add_parser as add_hyper
+    from ._cli_sparse import add_parser as add_sparse
 
     add_hyper(sub)
+    add_sparse(sub)
 
     i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
     i.add_argument("runs")
@@ -291,10 +293,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     enable_compilation_cache()
     from ._cli_downstream import cmd_chain, cmd_cod
     from ._cli_hyper import cmd_hyper
+    from ._cli_sparse import cmd_sparse
 
     handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
                "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod,
-               "hyper": cmd_hyper}[args.command]
+               "hyper": cmd_hyper, "sparse": cmd_sparse}[args.command]
     try:
         return handler(args)
     except sl.SchemaError as exc:

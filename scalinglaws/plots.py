@@ -83,8 +83,13 @@ def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=N
     A law with inputs held fixed in an allocation (unique tokens U) takes them from ``fixed``, else the table's
     largest value of each (the most the runs had)."""
     ax = _axes(ax)
+    model = result.law.compute
+    # the runs' compute under the law's own compute model (a sparse run costs 6 N_avg D, not 6 N D)
+    c_runs = None
+    if table is not None:
+        c_runs = np.asarray(model.flops({k: np.asarray(table[k]) for k in result.law.inputs if k in table}))
     if compute is None:
-        c_lo, c_hi = (table["C"].min(), table["C"].max() * 1e3) if table is not None else (1e18, 1e25)
+        c_lo, c_hi = (c_runs.min(), c_runs.max() * 1e3) if table is not None else (1e18, 1e25)
         compute = np.logspace(np.log10(c_lo), np.log10(c_hi), 40)
     fixed = dict(fixed or {})
     for k in result.law.fixed_inputs:
@@ -95,9 +100,10 @@ def plot_frontier(result: FitResult, table: RunTable | None = None, *, compute=N
     lower = np.array([float(a.loss.lower) for a in allocations])
     upper = np.array([float(a.loss.upper) for a in allocations])
     if table is not None:
-        sc = ax.scatter(table["C"], table["loss"], c=np.log10(table["N"]), s=10, cmap="viridis", alpha=0.8)
-        ax.figure.colorbar(sc, ax=ax, label="log10 N")
-        ax.axvspan(table["C"].max(), compute[-1], color="0.9", zorder=0, label="extrapolation")
+        target = result.law.target
+        sc = ax.scatter(c_runs, table[target], c=np.log10(table[model.size]), s=10, cmap="viridis", alpha=0.8)
+        ax.figure.colorbar(sc, ax=ax, label=f"log10 {model.size}")
+        ax.axvspan(c_runs.max(), compute[-1], color="0.9", zorder=0, label="extrapolation")
     _with_band(ax, compute, loss, lower, upper, "C3", label="compute-optimal L*(C)",
                band_label=f"{100 * level:g}% bootstrap band", lw=2, alpha=0.25)
     held = "".join(f", {k} = {v:.3g}" for k, v in fixed.items())

@@ -58,7 +58,7 @@ def test_declarations(name):
     assert law.citation and law.formula and law.params and law.target
     assert set(law.forecasts) <= set(sl.FORECASTS) and "predict" in law.forecasts
     if law.can("allocation"):
-        assert {"N", "D"} <= set(law.inputs) and law.compute is not None
+        assert law.compute is not None and {law.compute.size, law.compute.data} <= set(law.inputs)
     if law.can("curve"):
         assert law.series, "a curve law reads a per-run series"
     _, natural = law.example()

@@ -15,7 +15,13 @@ def test_the_four_workflows_are_there():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs_through_a_kernel(path):
+def test_notebook_runs_through_a_kernel(path, monkeypatch):
+    # the kernel shares the suite's compilation cache (JAX reads these from its environment), so a notebook's
+    # fits reuse the programs the suite compiled for the same laws and shapes instead of compiling them again
+    cache = str(ROOT / ".pytest_cache" / "jax")
+    for name, value in (("JAX_COMPILATION_CACHE_DIR", cache), ("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0"),
+                        ("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0"), ("SCALINGLAWS_CACHE", cache)):
+        monkeypatch.setenv(name, value)
     stored = nbformat.read(path, as_version=4)
     code = [c for c in stored.cells if c.cell_type == "code"]
     # stored with its outputs, so that a reader sees the numbers and figures without running it

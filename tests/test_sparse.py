@@ -1,11 +1,14 @@
 """Sparse pre-training (Jin et al. 2025): average parameter counts, the law in N_avg, planned sparse runs."""
 
+import dataclasses
+import json
+
 import jax
 import numpy as np
 import pytest
 
 import scalinglaws as sl
-from scalinglaws.laws.sparse import SPARSE, average_fraction, plan_sparse, pruning_schedule
+from scalinglaws.laws.sparse import SPARSE, average_fraction, plan_sparse, pruning_schedule, with_average_size
 
 TRUTH = {"A": 400.0, "B": 1500.0, "E": 1.8, "alpha": 0.34, "beta": 0.28}
 
@@ -73,5 +76,59 @@ def test_a_planned_sparse_run_starts_larger_and_ends_smaller():
     assert plan.N_final[0] == pytest.approx(plan.N_dense[0] * 0.25, rel=1e-12)
     assert plan.N_avg[1] < plan.N_avg[0] < plan.N_avg[2]  # a band from the bootstrap
     assert "final (inference) size" in plan.summary()
-    with pytest.raises(sl.InputError, match="needs a result of law sparse_chinchilla"):
+    with pytest.raises(sl.InputError, match="needs a result of a law allocated in the average parameter count"):
         plan_sparse(sl.preset("chinchilla", "epoch-main"), 1e21, pruning_schedule(0.5))
+
+
+def test_the_sparse_law_allocates_in_average_parameters():
+    result = sl.FitResult(law=SPARSE, params=SPARSE.from_natural(TRUTH))
+    chinchilla = sl.FitResult(law=sl.get_law("chinchilla"), params=sl.get_law("chinchilla").from_natural(TRUTH))
+    a, ref = sl.compute_optimal(result, 1e21), sl.compute_optimal(chinchilla, 1e21)
+    # the same closed form, read in N_avg: equal to rounding
+    assert float(a.N.value) == pytest.approx(float(ref.N.value), rel=1e-12)
+    assert a.size == "N_avg" and "parameters N_avg*" in a.summary()
+    # the numerical minimum along C = 6 N_avg D (the law without its closed form) agrees to 1e-6, the precision
+    # of 30 Newton steps on log N from a 513-point grid
+    numerical = dataclasses.replace(SPARSE, name="sparse_numerical", compute_optimal=None)
+    numeric = sl.compute_optimal(sl.FitResult(law=numerical, params=SPARSE.from_natural(TRUTH)), 1e21)
+    assert numeric.method.startswith("numerical") and "N_avg" in numeric.method
+    assert float(numeric.N.value) == pytest.approx(float(ref.N.value), rel=1e-6)
+    # the compute for a target loss inverts the same frontier
+    back = sl.compute_for_target(result, float(a.loss.value))
+    assert float(back.compute.value) == pytest.approx(1e21, rel=1e-6)
+
+
+def test_average_size_from_a_per_step_series_or_a_final_sparsity_column():
+    # per step: run a dense for 4 steps; run b 0% for 2 steps then 50% for 2: kept 1 and 0.75 of N
+    table = sl.table_from_columns({"run": ["a", "b"], "N": [1e8, 2e8], "D": [1e9, 1e9], "step": [3, 3],
+                                   "loss": [3.0, 3.1]})
+    with_s = table.with_series("sparsity", {"a": [0, 0, 0, 0], "b": [0, 0, 0.5, 0.5, 0.9]})
+    out = with_average_size(with_s)
+    assert out["N_avg"] == pytest.approx([1e8, 2e8 * 0.75], rel=1e-15)  # the series' 5th step is past the run's end
+    # a final_sparsity column, pruned linearly from 25% to 75% of training: 0.6 of N for 80% (by hand above)
+    cols = sl.table_from_columns({"N": [1e8, 1e8], "D": [1e9, 1e9], "loss": [3.0, 3.1],
+                                  "final_sparsity": [0.0, 0.8]})
+    assert with_average_size(cols, shape="linear")["N_avg"] == pytest.approx([1e8, 6e7], rel=1e-15)
+    with pytest.raises(sl.InputError, match="give each run's sparsity"):
+        with_average_size(sl.table_from_columns({"N": [1e8], "D": [1e9], "loss": [3.0]}))
+
+
+def test_cli_sparse_fits_runs_and_plans_a_budget(tmp_path, capsys):
+    from scalinglaws.cli import main
+
+    runs = sparse_runs()
+    path = tmp_path / "runs.csv"
+    rows = ["run,N_avg,D,loss"] + [f"r{i},{float(a)!r},{float(b)!r},{float(c)!r}" for i, (a, b, c) in
+                                   enumerate(zip(runs["N_avg"], runs["D"], runs["loss"]))]
+    path.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "fit.json"
+    assert main(["sparse", str(path), "--compute", "1e21", "--final-sparsity", "0.75", "--bootstrap", "0",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "final (inference) size" in text and "sparse_chinchilla" in text
+    # the written fit plans the same run again, as JSON
+    assert main(["sparse", str(out), "--compute", "1e21", "--final-sparsity", "0.75", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)["plans"][0]
+    assert plan["N_final"]["value"] == pytest.approx(0.25 * plan["N_dense"]["value"], rel=1e-12)
+    assert main(["sparse", str(path), "--compute", "1e21", "--final-sparsity", "1.5"]) == 2
+    assert "final sparsity must be in [0, 1)" in capsys.readouterr().err

@@ -30,9 +30,10 @@ from .._errors import InputError
 from .._law import ComputeModel, Law
 from .chinchilla import CHINCHILLA
 
-__all__ = ["SPARSE", "pruning_schedule", "average_fraction", "plan_sparse", "SparsePlan"]
+__all__ = ["SPARSE", "pruning_schedule", "average_fraction", "with_average_size", "plan_sparse", "SparsePlan"]
 
-SIX_NAVG_D = ComputeModel("C = 6 N_avg D", lambda x: 6.0 * x["N_avg"] * x["D"], lambda n, c, fixed: c / (6.0 * n))
+SIX_NAVG_D = ComputeModel("C = 6 N_avg D", lambda x: 6.0 * x["N_avg"] * x["D"], lambda n, c, fixed: c / (6.0 * n),
+                          size="N_avg")
 
 
 def pruning_schedule(final: float, *, start: float = 0.25, end: float = 0.75, shape: str = "cubic",
@@ -74,6 +75,41 @@ def average_fraction(t: Sequence[float], s: Sequence[float]) -> float:
     return float(np.sum(np.diff(t) * 0.5 * (kept[1:] + kept[:-1])))
 
 
+def with_average_size(table, *, start: float = 0.25, end: float = 0.75, shape: str = "cubic"):
+    r"""``table`` (one row per run, its dense size ``N``) with the column ``N_avg`` the sparse law reads.
+
+    From each run's per-step sparsity series when one is attached (``table.with_series("sparsity", ...)``, the
+    row's ``step`` its last step): :math:`N_{avg} = N \cdot \frac{1}{T}\sum_{t<T} (1 - s_t)` over its
+    :math:`T = step + 1` steps, each step costing in proportion to the parameters it still has. Otherwise from a
+    ``final_sparsity`` column, each run pruned along :func:`pruning_schedule` (``start``, ``end``, ``shape``; or
+    per-run ``prune_start`` and ``prune_end`` columns, as fractions of training). A table that already has
+    ``N_avg`` is returned as it is.
+
+    Raises:
+      InputError: no N, or neither a sparsity series nor a final_sparsity column (every problem named).
+    """
+    if "N_avg" in table:
+        return table
+    series = table.series.get("sparsity")
+    problems = [] if "N" in table else ["the dense size N of each run is needed to compute N_avg"]
+    if not series and "final_sparsity" not in table:
+        problems.append("give each run's sparsity: a per-step series (table.with_series('sparsity', ...)) or a "
+                        "final_sparsity column (pruned along the schedule start..end), or give N_avg itself")
+    if series and "step" not in table:
+        problems.append("a sparsity series needs each run's last step in a 'step' column")
+    if problems:
+        raise InputError("; ".join(problems))
+    if series:
+        steps = np.asarray(table["step"]).astype(int)
+        kept = np.array([np.mean(1.0 - series[run][: last + 1]) for run, last in zip(table.runs, steps)])
+    else:
+        starts = table["prune_start"] if "prune_start" in table else np.full(len(table), start)
+        ends = table["prune_end"] if "prune_end" in table else np.full(len(table), end)
+        kept = np.array([average_fraction(*pruning_schedule(float(f), start=float(a), end=float(b), shape=shape))
+                         for f, a, b in zip(table["final_sparsity"], starts, ends)])
+    return table.with_column("N_avg", np.asarray(table["N"], float) * kept)
+
+
 def _example():
     rng = np.random.default_rng(0)
     n0, d = np.meshgrid(np.logspace(7.5, 9.5, 8), np.logspace(9, 11.5, 8))
@@ -107,7 +143,8 @@ SPARSE = Law(
     predict=lambda p, x: CHINCHILLA.predict(p, {"N": x["N_avg"], "D": x["D"]}),
     log_predict=_log_predict,
     compute_optimal=_compute_optimal,
-    compute=SIX_NAVG_D,  # budgets go through plan_sparse (the engine's allocation reads inputs N and D)
+    forecasts=("allocation", "target"),
+    compute=SIX_NAVG_D,
     anchor=_anchor,
     example=_example,
 )
@@ -127,34 +164,42 @@ class SparsePlan:
     N_final: tuple
     loss: tuple
     level: float
+    warnings: tuple[str, ...] = ()  # the allocation's extrapolation warnings
+
+    def to_dict(self) -> dict:
+        bands = {k: dict(zip(("value", "lower", "upper"), map(float, getattr(self, k))))
+                 for k in ("N_avg", "D", "N_dense", "N_final", "loss")}
+        return {"compute": self.compute, "schedule_fraction": self.schedule_fraction,
+                "final_sparsity": self.final_sparsity, **bands, "level": self.level, "warnings": list(self.warnings)}
 
     def summary(self) -> str:
         def row(name, b):
+            if not np.isfinite(b[1]):
+                return f"  {name:<24} {b[0]:>10.4g}"
             return f"  {name:<24} {b[0]:>10.4g}  ({b[1]:.4g} .. {b[2]:.4g})"
         return "\n".join([f"Sparse run at C = {self.compute:.3g} FLOP (C = 6 N_avg D; final sparsity "
                           f"{self.final_sparsity:g}, mean kept fraction {self.schedule_fraction:.4g}; "
                           f"{100 * self.level:g}% interval)",
                           row("average parameters", self.N_avg), row("tokens D", self.D),
                           row("dense size to start", self.N_dense), row("final (inference) size", self.N_final),
-                          row("loss", self.loss)])
+                          row("loss", self.loss), *(f"  warning: {w}" for w in self.warnings)])
 
 
 def plan_sparse(result, compute: float, schedule: tuple, *, level: float = 0.9) -> SparsePlan:
     """The compute-optimal sparse run at ``compute`` for a fitted (or preset) ``sparse_chinchilla`` ``result`` and a
     ``schedule`` of (fractions of training, sparsities), e.g. :func:`pruning_schedule`."""
-    import dataclasses
-
     from .._forecast import compute_optimal
 
-    if result.law is not SPARSE:
-        raise InputError(f"plan_sparse needs a result of law {SPARSE.name}, not {result.law.name}")
+    law = result.law
+    if not (law.can("allocation") and law.compute.size == "N_avg"):
+        raise InputError(f"plan_sparse needs a result of a law allocated in the average parameter count N_avg (such "
+                         f"as {SPARSE.name}), not {law.name}")
     kept = average_fraction(*schedule)
     final = float(np.asarray(schedule[1], float)[-1])
-    # the same parameters and draws read as Chinchilla's law of N: its closed-form allocation is ours in N_avg
-    a = compute_optimal(dataclasses.replace(result, law=CHINCHILLA), compute, level=level)
+    a = compute_optimal(result, compute, level=level)
 
     def band(b, factor=1.0):
         return float(b.value) * factor, float(b.lower) * factor, float(b.upper) * factor
 
     return SparsePlan(float(compute), kept, final, band(a.N), band(a.D), band(a.N, 1.0 / kept),
-                      band(a.N, (1.0 - final) / kept), band(a.loss), level)
+                      band(a.N, (1.0 - final) / kept), band(a.loss), level, a.warnings)
