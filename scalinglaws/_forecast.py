@@ -92,19 +92,21 @@ class Allocation:
     draws_reaching: float = float("nan")  # compute_for_target: the fraction of draws that reach the target
     size: str = "N"  # the law's inputs that ``N`` and ``D`` are (a sparse law's size is its average N_avg)
     data: str = "D"
+    derived: Mapping[str, Band] = field(default_factory=dict)  # what the law reports beside N*, D* (epochs D/U)
 
     def to_dict(self) -> dict:
         out = {k: getattr(self, k).to_dict() for k in ("compute", "N", "D", "tokens_per_param", "loss")}
         return {**out, "level": self.level, "method": self.method, "warnings": list(self.warnings),
                 "fixed": dict(self.fixed), "draws_reaching": self.draws_reaching, "size": self.size,
-                "data": self.data}
+                "data": self.data, "derived": {k: b.to_dict() for k, b in self.derived.items()}}
 
     def rows(self) -> list[dict]:
         """The allocation as table rows (quantity, value, lower, upper), for the app and CSV downloads."""
         names = {"compute": "compute C (FLOP)", "N": f"parameters {self.size}*", "D": f"tokens {self.data}*",
                  "tokens_per_param": "tokens per parameter", "loss": "loss"}
-        return [{"quantity": label, "value": float(getattr(self, k).value), "lower": float(getattr(self, k).lower),
-                 "upper": float(getattr(self, k).upper)} for k, label in names.items()]
+        bands = [(label, getattr(self, k)) for k, label in names.items()] + list(self.derived.items())
+        return [{"quantity": label, "value": float(b.value), "lower": float(b.lower), "upper": float(b.upper)}
+                for label, b in bands]
 
     def to_csv(self) -> str:
         """:meth:`rows` as CSV text (a header, then one line per quantity)."""
@@ -122,6 +124,7 @@ class Allocation:
         lines += [row("compute C", self.compute, ".4g"), row(f"parameters {self.size}*", self.N, ".4g"),
                   row(f"tokens {self.data}*", self.D, ".4g"), row("tokens/param", self.tokens_per_param, ".4g"),
                   row("loss", self.loss, ".5g")]
+        lines += [row(name, band, ".4g") for name, band in self.derived.items()]
         if np.isfinite(self.draws_reaching) and self.draws_reaching < 1:
             lines.append(f"  {100 * self.draws_reaching:.1f}% of the bootstrap draws reach the target; the interval "
                          "is over those")
@@ -252,7 +255,9 @@ def _require(law: Law, what: str, fixed: Mapping[str, float]):
 @partial(jax.jit, static_argnames=("law",))
 def _allocation(p, log_c, fixed, *, law):
     n, d, loss = _optimum(law, p, log_c, fixed)
-    return {"compute": jnp.exp(log_c), "N": n, "D": d, "tokens_per_param": d / n, "loss": loss}
+    x = {law.compute.size: n, law.compute.data: d, **fixed}
+    derived = {name: fn(x) for name, fn in law.derived.items()}
+    return {"compute": jnp.exp(log_c), "N": n, "D": d, "tokens_per_param": d / n, "loss": loss, **derived}
 
 
 def _allocate(result, log_c_fn, level, fixed):
@@ -275,8 +280,9 @@ def _allocate(result, log_c_fn, level, fixed):
     size, data = law.compute.size, law.compute.data
     warnings = extrapolation_warnings(result, {size: np.atleast_1d(value["N"]), data: np.atleast_1d(value["D"]),
                                                **{k: np.atleast_1d(v) for k, v in fixed.items()}})
+    derived = {name: bands.pop(name) for name in law.derived}
     return Allocation(level=level, method=method, warnings=warnings, fixed=dict(fixed), draws_reaching=reaching,
-                      size=size, data=data, **bands)
+                      size=size, data=data, derived=derived, **bands)
 
 
 def compute_optimal(result: FitResult, compute: float, *, fixed: Mapping[str, float] | None = None,

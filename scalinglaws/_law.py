@@ -144,6 +144,8 @@ class Law:
       rescalable: scaling the target by c is absorbed by the ``scale`` parameters (a loss in nats or in bits), so
         that a fit does not depend on the target's units; False for a metric bounded in [0, 1] or a form such as
         Isik et al.'s BLEU law, whose target has no free unit.
+      derived: quantities an allocation reports beside N*, D* (``{"epochs D/U": fn}``, ``fn`` of the allocated
+        inputs, with the fixed ones), each with its band.
       spec: how to rebuild the law from JSON: ``{"factory": name, "args": {...}}`` for a law made by a
         registered factory; ``None`` for a registered law.
     """
@@ -175,6 +177,7 @@ class Law:
     objective: Mapping = field(default_factory=dict)
     rescalable: bool = True
     constraints: Mapping | None = None  # set by :func:`constrain`: {"base": Law, "fixed": {...}, "tied": {...}}
+    derived: Mapping[str, Callable[[Inputs], jnp.ndarray]] = field(default_factory=dict)
 
     def __post_init__(self):
         names = [p.name for p in self.params]

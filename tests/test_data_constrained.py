@@ -62,6 +62,9 @@ def test_allocation_under_a_cap_on_unique_tokens(published):
     brute = published.predict({"N": n, "D": c / (6 * n), "U": np.full_like(n, free.D.value / 10)})
     # the numerical optimum is the brute-force one to the grid's resolution (0.1% in N, far less in loss)
     assert tight.loss.value <= brute.min() * (1 + 1e-9)
+    # the law reports the epochs the allocation implies (D*/U), with the allocation's own D*
+    assert float(tight.derived["epochs D/U"].value) == pytest.approx(tight.D.value / (free.D.value / 10), rel=1e-12)
+    assert any(r["quantity"] == "epochs D/U" for r in tight.rows()) and "epochs D/U" in tight.summary()
     with pytest.raises(sl.InputError, match="holds \\['U'\\] fixed"):
         sl.compute_optimal(published, c)
 

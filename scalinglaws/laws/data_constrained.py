@@ -108,6 +108,7 @@ DATA_CONSTRAINED = Law(
     forecasts=("allocation", "target"),
     compute=SIX_ND,
     fixed_inputs=("U",),
+    derived={"epochs D/U": lambda x: x["D"] / x["U"]},
     anchor=_anchor,
     example=_example,
     presets={
