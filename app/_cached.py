@@ -225,3 +225,89 @@ def cod_run(_bench, key: tuple, train: tuple[int, ...], targets: tuple[float, ..
     png = plots.to_png(fig)
     plots.close(fig)
     return result, png
+
+
+# Before a big run: Step Law's LR x batch-size grid, Muennighoff et al.'s repeated-data runs, sparse plans
+BUNDLED_GRIDS = {
+    "Step Law's dense LR x batch-size grid (Li et al. 2025: 1911 runs, 17 (N, D) groups)": (
+        ROOT / "data" / "steplaw" / "dense_lr_bs_loss.csv", {"rename": {"exp_name": "run"}, "loss": "smooth loss",
+                                                             "seq_len": 2048}),
+}
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_grid(name: str) -> sl.RunTable:
+    path, options = BUNDLED_GRIDS[name]
+    return sl.read_runs(path, rename=options["rename"])
+
+
+@st.cache_resource(show_spinner=False)
+def step_law(_table: sl.RunTable, fingerprint: str, loss: str, threshold: float, seq_len: float | None,
+             resamples: int):
+    """Both Step Law estimates, once per data fingerprint and settings."""
+    from scalinglaws.hyper import step_law as fit_step_law
+
+    FITS_RUN["count"] += 1
+    return fit_step_law(_table, loss=loss, threshold=threshold, seq_len=seq_len, n_boot=resamples)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def step_law_figure(_result, key: tuple, method: str) -> bytes:
+    fig = plots.plot_step_law(_result, method=method)
+    png = plots.to_png(fig)
+    plots.close(fig)
+    return png
+
+
+BUNDLED_REPEATS = {
+    "Muennighoff et al. 2023: 182 C4 runs, 1 to 9,000 epochs": ROOT / "data" / "datablations" /
+    "datablations_c4_main_fit_182.csv",
+}
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_repeats(name: str) -> sl.RunTable:
+    return sl.read_runs(BUNDLED_REPEATS[name])
+
+
+@st.cache_resource(show_spinner=False)
+def repeats_fit(_table: sl.RunTable, fingerprint: str, frozen: bool, resamples: int, seed: int = 0) -> sl.FitResult:
+    """The data-constrained law: R_D*, R_N* with the published C4 base frozen (as Muennighoff et al. fitted it),
+    or every parameter jointly; bootstrapped over runs."""
+    from scalinglaws.laws.data_constrained import C4
+
+    FITS_RUN["count"] += 1
+    if frozen:
+        result = sl.fit("data_constrained", _table, fixed=C4, init={"rd_star": 5.0, "rn_star": 5.0}, throw=False)
+    else:
+        result = sl.fit("data_constrained", _table, throw=False)
+    if resamples and result.converged:
+        result = sl.bootstrap(result, _table, resamples, seed=seed)
+    return result
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def epochs_figure(_result: sl.FitResult, key: tuple, n: float, u: float) -> bytes:
+    fig = plots.plot_epochs(_result, n, u)
+    png = plots.to_png(fig)
+    plots.close(fig)
+    return png
+
+
+@st.cache_resource(show_spinner=False)
+def bundled_dense(name: str) -> sl.RunTable:
+    """A bundled table of dense runs, said to be dense (final sparsity 0, so N_avg = N)."""
+    return bundled(name).with_column("final_sparsity", 0.0, kind="fraction")
+
+
+@st.cache_resource(show_spinner=False)
+def sparse_fit(_table: sl.RunTable, fingerprint: str, resamples: int, seed: int = 0) -> sl.FitResult:
+    """The sparse law in N_avg (from the table's N_avg, sparsity series or final_sparsity column), bootstrapped."""
+    from scalinglaws.laws.sparse import SPARSE, with_average_size
+
+    FITS_RUN["count"] += 1
+    table = with_average_size(_table)
+    result = sl.fit(SPARSE, table, throw=False)
+    if resamples and result.converged:
+        result = sl.bootstrap(result, table, resamples, seed=seed)
+    return result

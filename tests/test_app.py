@@ -102,3 +102,42 @@ def test_the_downstream_page_forecasts_a_metric_and_says_cod_cannot_yet():
     assert any("not predictable from these models yet" in w.value for w in at.warning)
     at.number_input(key="plan_n").set_value(1.0e9).run()
     assert "**Forecast error: 0.4275**" not in _texts(at)  # the forecast follows the planned run, without a refit
+
+
+def _page(name):
+    return AppTest.from_file(str(ROOT / "app" / "pages" / name), default_timeout=600).run()
+
+
+@pytest.mark.slow  # a Step Law fit of 1911 runs with 200 bootstrap refits
+def test_the_hyperparameter_page_forecasts_lr_and_batch_size_and_prices_a_choice():
+    at = _page("4_Hyperparameters.py")
+    assert not at.exception and not at.error
+    # Step Law's dense grid by the authors' recipe at N = 7e9, D = 1.4e12: fits/steplaw_dense's lr 5.49e-4 and
+    # batch size 5.74e6 tokens (2803 sequences of 2048)
+    assert "**Learning rate: 0.000549** (90% interval" in _texts(at)
+    assert "**batch size: 5.74e+06 tokens** (2803 sequences)" in _texts(at)
+    before = _cached.FITS_RUN["count"]
+    at.number_input(key="hp_lr").set_value(5.49e-4).run()  # at the optimum: (almost) no penalty, and no refit
+    assert "**Loss 0.00% above the optimum**" in _texts(at) and _cached.FITS_RUN["count"] == before
+
+
+@pytest.mark.slow  # a bootstrapped fit of Epoch's 240 runs
+def test_the_sparse_page_plans_a_pruned_run():
+    at = _page("5_Sparse_runs.py")
+    assert not at.exception and not at.error
+    # dense runs give Chinchilla's law in N_avg; at 1e23 FLOP, pruned to 75% on a cubic ramp (mean kept 0.5313),
+    # the run starts at N_avg / 0.5313 and ends at a quarter of that
+    assert "**Start dense at 5.6e+10 parameters, end at 1.4e+10**" in _texts(at)
+    at.slider(key="final_sparsity").set_value(0.0).run()  # no pruning: the dense run, started and ended alike
+    plan = [c.value for c in at.code if c.value.startswith("Sparse run")][0]
+    sizes = [line.split()[-4] for line in plan.splitlines() if "size" in line or "average parameters" in line]
+    assert len(set(sizes)) == 1, plan
+
+
+@pytest.mark.slow  # a bootstrapped fit of 182 runs
+def test_the_repeated_data_page_allocates_under_a_cap_on_unique_tokens():
+    at = _page("6_Repeated_data.py")
+    assert not at.exception and not at.error
+    # fits/datablations' R_D* and R_N*, and the allocation at 1e22 FLOP over 1.8e10 unique tokens (13.9 epochs)
+    assert "**R_D\\* = 15.37, R_N\\* = 5.32**" in _texts(at)
+    assert "**6.67e+09 parameters on 2.5e+11 tokens: 13.9 epochs**" in _texts(at)
