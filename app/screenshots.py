@@ -19,7 +19,10 @@ OUT = ROOT / "app" / "screenshots"
 PAGES = (("home.png", "", "Loss at this budget"),
          ("loss_curves.png", "Loss_curves", "Predicted final loss"),
          ("isoflop.png", "IsoFLOP", "Approach 3: the compute-optimal"),
-         ("downstream.png", "Downstream", "Forecast error"))
+         ("downstream.png", "Downstream", "Forecast error"),
+         ("hyperparameters.png", "Hyperparameters", "above the optimum"),
+         ("sparse_runs.png", "Sparse_runs", "Start dense at"),
+         ("repeated_data.png", "Repeated_data", "over the unique data"))
 
 
 @contextmanager

@@ -11,7 +11,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 def test_the_four_workflows_are_there():
-    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "chinchilla", "planning_a_budget", "lr_schedules", "downstream", "before_a_big_run"}
+    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "chinchilla", "planning_a_budget", "lr_schedules", "downstream",
+                                           "before_a_big_run"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
