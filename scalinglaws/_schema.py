@@ -34,19 +34,21 @@ select subsets, e.g. a configuration). If ``D`` is absent it is derived as ``C /
 derived as ``6 N D``; the table's ``notes`` say so. Without a ``run`` column each row is its own run, unless the
 table has a ``step`` column, in which case it is one run (one curve).
 
-This is the only module that touches pandas.
+CSV text is parsed by ``_csv`` (the standard library and NumPy; nothing here imports pandas).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
+
+from ._csv import frame_from_columns, frame_length, numbers, read_frame, strings
 
 __all__ = ["SchemaError", "RunTable", "validate", "table_from_csv", "table_from_columns", "concat_tables",
            "check_kinds", "COLUMN_KINDS", "KINDS"]
@@ -274,13 +276,6 @@ class RunTable:
         return self.select(values < np.sort(values)[-n])
 
 
-def _pd():
-    """pandas, imported on first use: it costs a quarter of a second that a CLI command reading JSON never needs."""
-    import pandas
-
-    return pandas
-
-
 def _kind_problem(values: np.ndarray, kind: str) -> str:
     """What is wrong with finite ``values`` for ``kind`` ('' when nothing), e.g. 'must be in [0, 1], not at rows 3'."""
     finite = np.isfinite(values)
@@ -326,9 +321,10 @@ def _rows(index: np.ndarray) -> str:
     return f"row{'s' if len(index) > 1 else ''} {shown}{more}"
 
 
-def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False
-             ) -> RunTable:
-    """Validate a DataFrame into a :class:`RunTable`, raising :class:`SchemaError` with every problem.
+def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), source: str = "",
+             drop_empty: bool = False) -> RunTable:
+    """Validate a frame (column name -> cells, see ``_csv``) into a :class:`RunTable`, raising
+    :class:`SchemaError` with every problem.
 
     ``require`` names canonical columns that must be present (after deriving D or C). With ``drop_empty``, rows
     whose canonical numeric cells (N, D, C, step, lr, loss) are empty are dropped first, and the notes say which.
@@ -336,15 +332,18 @@ def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = 
     """
     problems: list[str] = []
     notes: list[str] = []
+    n = frame_length(frame)
     if drop_empty:
-        numeric = [c for c in df.columns if canonical_column(c) in NUMERIC]
-        empty = np.flatnonzero(df[numeric].isna().any(axis=1).to_numpy()) if numeric else np.array([], int)
-        if len(empty):
-            notes.append(f"dropped {len(empty)} row(s) with empty values: {_rows(empty)}")
-            df = df.drop(index=df.index[empty]).reset_index(drop=True)
+        empty = np.zeros(n, bool)
+        for c in [c for c in frame if canonical_column(c) in NUMERIC]:
+            empty |= numbers(frame[c])[2]
+        if empty.any():
+            notes.append(f"dropped {int(empty.sum())} row(s) with empty values: {_rows(np.flatnonzero(empty))}")
+            frame = {k: v[~empty] for k, v in frame.items()}
+            n = frame_length(frame)
     rename: dict[str, str] = {}
     claimed: dict[str, list[str]] = {}
-    for col in df.columns:
+    for col in frame:
         canon = canonical_column(col)
         if canon is not None:
             claimed.setdefault(canon, []).append(str(col))
@@ -353,25 +352,23 @@ def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = 
     for canon, cols in claimed.items():
         if len(cols) > 1:
             problems.append(f"columns {cols} all mean {canon!r}; keep one")
-    df = df.rename(columns=rename)
+    present = list(frame)
+    frame = {rename.get(k, k): v for k, v in frame.items()}
 
     columns: dict[str, np.ndarray] = {}
     non_numeric: dict[str, np.ndarray] = {}
     labels: list[str] = []
-    for col in df.columns:
-        name = str(col)
+    for name, raw in frame.items():
         if name == "run" or name in columns:
             continue
-        raw = df[col]
-        values = _pd().to_numeric(raw, errors="coerce").to_numpy(dtype=float)
-        non_numeric[name] = np.isnan(values) & raw.notna().to_numpy()
+        values, non_numeric[name], missing = numbers(raw)
         bad = np.flatnonzero(non_numeric[name])
         if name in NUMERIC:
             if len(bad):
-                problems.append(f"column {name!r}: non-numeric values at {_rows(bad)} (e.g. {raw.iloc[bad[0]]!r})")
+                problems.append(f"column {name!r}: non-numeric values at {_rows(bad)} (e.g. {raw[bad[0]]!r})")
             columns[name] = values
-        elif len(bad) and len(bad) == raw.notna().sum():
-            columns[name] = raw.astype(str).to_numpy()
+        elif len(bad) and len(bad) == int((~missing).sum()):
+            columns[name] = strings(raw)
             labels.append(name)
         else:
             columns[name] = values
@@ -388,7 +385,7 @@ def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = 
 
     missing = [c for c in require if c not in columns]
     if missing:
-        have = ", ".join(map(str, df.columns)) or "none"
+        have = ", ".join(map(str, present)) or "none"
         for c in missing:
             aliases = ", ".join(a for a in ALIASES.get(c, ()) if a != c.lower())
             hint = f" (or one of: {aliases})" if aliases else ""
@@ -406,24 +403,30 @@ def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = 
         if bad:
             problems.append(f"column {name!r}: {bad}")
 
-    if "run" in df.columns:
-        runs = df["run"].astype(str).to_numpy()
-        empty = np.flatnonzero(df["run"].isna().to_numpy())
+    if "run" in frame:
+        runs = strings(frame["run"])
+        empty = np.flatnonzero(numbers(frame["run"])[2])
         if len(empty):
             problems.append(f"column 'run': empty run id at {_rows(empty)}")
     elif "step" in columns:
-        runs = np.full(len(df), source or "run", dtype=object).astype(str)
+        runs = np.full(n, source or "run", dtype=object).astype(str)
     else:
-        runs = np.array([f"row{i + 1}" for i in range(len(df))])
+        runs = np.array([f"row{i + 1}" for i in range(n)])
 
-    key = _pd().DataFrame({"run": runs, "step": columns["step"]}) if "step" in columns else _pd().DataFrame({"run": runs})
-    dup = np.flatnonzero(key.duplicated(keep="first").to_numpy())
-    if len(dup) and "run" in df.columns:
+    keys = list(zip(runs, columns["step"])) if "step" in columns else list(runs)
+    seen: set = set()
+    dup = []
+    for i, key in enumerate(keys):
+        if key in seen:
+            dup.append(i)
+        seen.add(key)
+    dup = np.asarray(dup, dtype=int)
+    if len(dup) and "run" in frame:
         what = "(run, step)" if "step" in columns else "run id (one row per run expected without a step column)"
         problems.append(f"duplicated {what} at {_rows(dup)} (e.g. run {runs[dup[0]]!r})")
     elif len(dup) and "step" in columns:
         problems.append(f"duplicated step at {_rows(dup)}")
-    if len(df) == 0:
+    if n == 0:
         problems.append("the table has no rows")
 
     if problems:
@@ -431,24 +434,14 @@ def validate(df: _pd().DataFrame, *, require: Sequence[str] = (), source: str = 
     return RunTable(columns, runs, tuple(notes), source, tuple(labels))
 
 
-def _read_csv(buffer) -> tuple[_pd().DataFrame | None, str]:
-    """A DataFrame, or the reason the buffer is not a readable CSV."""
-    try:
-        return _pd().read_csv(buffer), ""
-    except (_pd().errors.ParserError, _pd().errors.EmptyDataError, UnicodeDecodeError) as exc:
-        return None, f"not a readable CSV: {exc}"
-
-
 def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", drop_empty: bool = False,
                    rename: Mapping[str, str] | None = None) -> RunTable:
     """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`; ``rename`` maps the file's
     column names to the canonical ones (``{"model_size_m": "N"}``) where the aliases do not."""
-    if isinstance(buffer, (bytes, str)):
-        buffer = io.BytesIO(buffer.encode() if isinstance(buffer, str) else buffer)
-    df, problem = _read_csv(buffer)
+    frame, problem = read_frame(buffer)
     if problem:
         raise SchemaError([problem], source)
-    return validate(_renamed(df, rename, source), require=require, source=source, drop_empty=drop_empty)
+    return validate(_renamed(frame, rename, source), require=require, source=source, drop_empty=drop_empty)
 
 
 def canonical_column(name: str) -> str | None:
@@ -457,10 +450,10 @@ def canonical_column(name: str) -> str | None:
     return ALIASES_LOOKUP.get(_normalise(name))
 
 
-def _renamed(df, rename: Mapping[str, str] | None, source: str):
+def _renamed(frame, rename: Mapping[str, str] | None, source: str):
     if not rename:
-        return df
-    problems = [f"cannot map column {old!r}: the file has no such column" for old in rename if old not in df.columns]
+        return frame
+    problems = [f"cannot map column {old!r}: the file has no such column" for old in rename if old not in frame]
     problems += [f"cannot map {old!r} to {new!r}: {new!r} is not a known column ({', '.join(CANONICAL_COLUMNS)})"
                  for old, new in rename.items() if new not in CANONICAL_COLUMNS]
     targets = list(rename.values())
@@ -468,17 +461,16 @@ def _renamed(df, rename: Mapping[str, str] | None, source: str):
     if problems:
         raise SchemaError(problems, source)
     # a column already named as a mapping's target (or an alias of it) gives way to the chosen one
-    displaced = [c for c in df.columns if c not in rename and canonical_column(c) in set(targets)]
-    return df.drop(columns=displaced).rename(columns=dict(rename))
+    displaced = {c for c in frame if c not in rename and canonical_column(c) in set(targets)}
+    return {rename.get(k, k): v for k, v in frame.items() if k not in displaced}
 
 
 def table_from_columns(columns: Mapping[str, Sequence], *, require: Sequence[str] = (), source: str = "") -> RunTable:
     """A validated :class:`RunTable` from a mapping of column name to values (e.g. a dict of arrays)."""
-    try:
-        df = _pd().DataFrame({k: list(np.ravel(v)) if np.ndim(v) else [v] for k, v in columns.items()})
-    except ValueError as exc:
-        raise SchemaError([f"columns of different lengths: {exc}"], source) from None
-    return validate(df, require=require, source=source)
+    frame, problem = frame_from_columns(columns)
+    if problem:
+        raise SchemaError([problem], source)
+    return validate(frame, require=require, source=source)
 
 
 def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str] = (), source: str = "",
@@ -486,44 +478,47 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
     """One table from several CSV buffers, one run each (run id = its name), e.g. a folder of per-run CSVs."""
     frames, problems = [], []
     for name, buffer in named:
-        df, problem = _read_csv(buffer)
+        frame, problem = read_frame(buffer)
         if problem:
             problems.append(f"{name}: {problem}")
             continue
         try:
-            df = _renamed(df, rename, name)
+            frame = _renamed(frame, rename, name)
         except SchemaError as exc:
             problems += [f"{name}: {p}" for p in exc.problems]
             continue
-        if "run" not in map(canonical_column, df.columns):
-            df.insert(0, "run", name)
-        frames.append(df)
+        if "run" not in map(canonical_column, frame):
+            frame = {"run": np.full(frame_length(frame), name, dtype=object), **frame}
+        frames.append(frame)
     if problems:
         raise SchemaError(problems, source)
     if not frames:
         raise SchemaError(["no CSV files found"], source)
-    return validate(_pd().concat(frames, ignore_index=True), require=require, source=source, drop_empty=drop_empty)
+    names = list(dict.fromkeys(k for f in frames for k in f))  # every file's columns, in order of first appearance
+    joined = {k: np.concatenate([f[k] if k in f else np.full(frame_length(f), None, dtype=object) for f in frames])
+              for k in names}
+    return validate(joined, require=require, source=source, drop_empty=drop_empty)
 
 
 def matrix_from_csv(buffer, *, kind: str = "fraction", source: str = "") -> dict:
     """A labelled numeric matrix from CSV (first column: row labels; the other columns: one per model), e.g. the
     per-item pass rates COD reads: ``{"rows": (...), "columns": (...), "values": array}``. Every cell must be a
     number of ``kind``; every problem is listed."""
-    if isinstance(buffer, (bytes, str)):
-        buffer = io.BytesIO(buffer.encode() if isinstance(buffer, str) else buffer)
-    df, problem = _read_csv(buffer)
+    frame, problem = read_frame(buffer)
     if problem:
         raise SchemaError([problem], source)
     problems = []
-    if df.shape[1] < 2 or len(df) == 0:
+    names = list(frame)
+    if len(names) < 2 or frame_length(frame) == 0:
         raise SchemaError(["a matrix needs a column of row labels and at least one column of values"], source)
-    labels = df.iloc[:, 0].astype(str)
-    if labels.duplicated().any():
-        problems.append(f"duplicated row labels: {sorted(set(labels[labels.duplicated()]))[:_MAX_ROWS_SHOWN]}")
-    values = df.iloc[:, 1:].apply(_pd().to_numeric, errors="coerce").to_numpy(dtype=float)
+    labels = [str(v) for v in strings(frame[names[0]])]
+    repeated = sorted(x for x, k in Counter(labels).items() if k > 1)
+    if repeated:
+        problems.append(f"duplicated row labels: {repeated[:_MAX_ROWS_SHOWN]}")
+    values = np.stack([numbers(frame[c])[0] for c in names[1:]], axis=1)
     bad = ~np.isfinite(values)
     if bad.any():
-        where = [f"{labels.iloc[i]}/{df.columns[1 + j]}" for i, j in zip(*np.nonzero(bad))][:_MAX_ROWS_SHOWN]
+        where = [f"{labels[i]}/{names[1 + j]}" for i, j in zip(*np.nonzero(bad))][:_MAX_ROWS_SHOWN]
         problems.append(f"{int(bad.sum())} cells are empty or not numbers (e.g. {', '.join(where)})")
     else:
         wrong = _kind_problem(values.ravel(), kind)
@@ -531,4 +526,4 @@ def matrix_from_csv(buffer, *, kind: str = "fraction", source: str = "") -> dict
             problems.append(f"values {wrong}")
     if problems:
         raise SchemaError(problems, source)
-    return {"rows": tuple(labels), "columns": tuple(map(str, df.columns[1:])), "values": values}
+    return {"rows": tuple(labels), "columns": tuple(map(str, names[1:])), "values": values}
