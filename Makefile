@@ -26,7 +26,7 @@ test: $(STAMP)
 
 # quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, the browser, long studies)
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_chinchilla.py

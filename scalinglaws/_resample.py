@@ -12,6 +12,7 @@ Counts are multinomial: each draw picks ``len(units)`` units with replacement (j
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Sequence
 
 import jax
@@ -25,8 +26,10 @@ __all__ = ["ResamplePlan", "resample_plan", "resample_weights", "MIN_CURVES"]
 MIN_CURVES = 5  # fewer loss curves than this: resample blocks of steps, not whole curves
 
 
+@partial(jax.jit, static_argnames=("n_units", "n"))
 def resample_weights(key, n_units: int, n: int) -> jnp.ndarray:
-    """``n`` multinomial resamples of ``n_units`` units, as integer counts, shape (n, n_units)."""
+    """``n`` multinomial resamples of ``n_units`` units, as integer counts, shape (n, n_units) (jitted: the same
+    draws as the eager code, in one compiled program instead of one per operation)."""
 
     def one(k):
         picks = jax.random.randint(k, (n_units,), 0, n_units)

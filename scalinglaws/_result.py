@@ -8,6 +8,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -23,6 +24,14 @@ def _ro(a):
     a = np.array(a, dtype=float)
     a.flags.writeable = False
     return a
+
+
+def _law_predict(p, x, *, law):
+    return law.predict(p, x)
+
+
+# one compiled program per law and input shape, not one per primitive (eager jnp compiles each operation it meets)
+_predict = jax.jit(_law_predict, static_argnames=("law",))
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,7 +186,8 @@ class FitResult:
         rows of a :class:`RunTable` (which the LR-schedule laws need, for its per-run schedules)."""
         law = self.law
         columns = inputs if hasattr(inputs, "series") else _broadcast(inputs)
-        return np.asarray(law.predict({k: jnp.asarray(v) for k, v in self.params.items()}, law.features(columns)))
+        return np.asarray(_predict({k: jnp.asarray(v) for k, v in self.params.items()}, law.features(columns),
+                                   law=law))
 
     # -- serialisation --------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
