@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _export
 from ._errors import IdentifiabilityError
+from ._law import on_device
 
 __all__ = ["check_identifiable", "diagnose"]
 
@@ -69,7 +70,8 @@ def _hessian(u, x, y, w, *, law, objective):
 
 @partial(jax.jit, static_argnames=("law", "objective"))
 def _residuals(u, x, y, *, law, objective):
-    return objective.residual(law, law.unpack(u), x, y)
+    """The residuals at ``u`` and the targets on the residuals' scale (one program: nothing eager after the fit)."""
+    return objective.residual(law, law.unpack(u), x, y), objective.transform(y)
 
 
 def unresolved(h: np.ndarray, names) -> tuple[list[str], float]:
@@ -138,15 +140,15 @@ def diagnose(law, objective, prep, scale, out, best: int, steps, refine: int, gt
     weak, ratio = [], float("nan")
     x, y, w, _ = prep.padded()
     if np.isfinite(value):
-        h = np.asarray(_export.call(_hessian, jnp.asarray(u), x, y, w, law=law, objective=objective))
+        h = np.asarray(_export.call(_hessian, on_device(u), x, y, w, law=law, objective=objective))
         weak, ratio = unresolved(h, list(law.param_names))
         if weak:
             warnings.append(f"near-singular curvature at the optimum (scaled condition {ratio:.2g}): the data "
                             f"cannot resolve {', '.join(weak)} separately; their intervals will be wide. Fix or "
                             "tie one of them, or add runs that vary the inputs they govern")
-    r = np.asarray(_export.call(_residuals, jnp.asarray(u), x, y, law=law, objective=objective))[: len(prep.y)]
+    r, target = (np.asarray(a)[: len(prep.y)]
+                 for a in _export.call(_residuals, on_device(u), x, y, law=law, objective=objective))
     keep = np.asarray(prep.w) > 0
-    target = np.asarray(objective.transform(jnp.asarray(np.asarray(prep.y, dtype=float))))
     spread = float(np.sum((target[keep] - target[keep].mean()) ** 2))
     r2 = 1.0 - float(np.sum(r[keep] ** 2)) / spread if spread > 0 else float("nan")
     if np.isfinite(r2) and r2 < 0.5:

@@ -27,7 +27,7 @@ import numpy as np
 from . import _export, _solve
 from ._diagnose import check_identifiable, diagnose
 from ._errors import InputError
-from ._law import DataScale, Law, constrain
+from ._law import DataScale, Law, constrain, on_device
 from ._objective import Objective
 from ._result import FitResult
 from ._schema import RunTable, SchemaError, check_kinds, table_from_columns
@@ -68,11 +68,11 @@ class Prepared(NamedTuple):
         rows = padded_rows(n)
         leaves = jax.tree.leaves(self.x)
         if rows == n or not all(np.ndim(a) == 1 and len(a) == n for a in leaves):
-            return self.x, self.y, self.w, jnp.asarray(codes)
+            return self.x, self.y, self.w, on_device(codes)
         idx = np.concatenate([np.arange(n), np.zeros(rows - n, dtype=int)])
         w = np.concatenate([np.asarray(self.w), np.zeros(rows - n)])
-        return (jax.tree.map(lambda a: jnp.asarray(np.asarray(a)[idx]), self.x), jnp.asarray(np.asarray(self.y)[idx]),
-                jnp.asarray(w), jnp.asarray(codes[idx]))
+        return (jax.tree.map(lambda a: on_device(np.asarray(a)[idx]), self.x), on_device(np.asarray(self.y)[idx]),
+                on_device(w), on_device(codes[idx]))
 
 
 _MIN_ROWS = 16
@@ -114,7 +114,7 @@ def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
         w = weights[codes]
     x = law.features(table)
     ranges = {c: (float(np.min(table[c])), float(np.max(table[c]))) for c in law.inputs}
-    return Prepared(x, jnp.asarray(table[law.target]), jnp.asarray(w), codes, n_runs,
+    return Prepared(x, on_device(table[law.target]), on_device(w), codes, n_runs,
                     table.fingerprint(law.columns), ranges, table)
 
 
@@ -212,7 +212,7 @@ def fit(
     refine = int(min(law.refine if refine is None else refine, len(starts)))
     x_search = None if search is None else search.features(prep.table)
     x, y, w, _ = prep.padded()
-    out, steps = _export.call(_fit_core, jnp.asarray(starts), x, y, w, x_search, law=law,
+    out, steps = _export.call(_fit_core, on_device(starts), x, y, w, x_search, law=law,
                               search=search, objective=objective, refine=refine, maxiter=int(maxiter),
                               gtol=float(gtol), atol=float(atol))
     out, steps = jax.tree.map(np.asarray, out), np.asarray(steps)  # NumPy from here: no op-by-op dispatch
