@@ -53,6 +53,14 @@ def table_or_stop(files: tuple[tuple[str, bytes], ...], *, key: str, hint: str) 
     return table
 
 
+def upload_or_stop(label: str, *, key: str, hint: str, where=None) -> sl.RunTable:
+    """A file uploader (CSVs or a zip of them) in ``where`` (the sidebar by default) and its table, as
+    :func:`table_or_stop` gives it."""
+    uploads = (where or st.sidebar).file_uploader(label, type=["csv", "zip"], accept_multiple_files=True,
+                                                  key=f"{key}_uploads")
+    return table_or_stop(tuple((f.name, f.getvalue()) for f in uploads or ()), key=f"{key}_map", hint=hint)
+
+
 def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tuple[str, str], ...]:
     """Widgets that map the files' columns to the canonical ones, pre-filled from the aliases."""
     columns = sl.csv_columns(list(files))

@@ -21,11 +21,10 @@ with st.sidebar:
                                    "all runs": "every run (a quadratic bowl per group)"}.get)
 
 if source == "Upload CSV files":
-    uploads = st.sidebar.file_uploader("One row per run: N, D, lr, bs_tokens (or bs with a sequence length), loss",
-                                       type=["csv", "zip"], accept_multiple_files=True, key="grid_uploads")
-    files = tuple((f.name, f.getvalue()) for f in uploads or ())
-    table = cached.table_or_stop(files, key="grid_map", hint="Upload an LR x batch-size grid: one row per run with "
-                                 "N, D, lr, bs_tokens (or bs) and the final loss, at 3 or more (N, D).")
+    table = cached.upload_or_stop(
+        "One row per run: N, D, lr, bs_tokens (or bs with a sequence length), loss", key="grid",
+        hint="Upload an LR x batch-size grid: one row per run with N, D, lr, bs_tokens (or bs) and the final loss, "
+             "at 3 or more (N, D).")
     numeric = [c for c in table.columns if c not in table.labels]
     loss = st.sidebar.selectbox("Loss column", numeric, index=numeric.index("loss") if "loss" in numeric else 0,
                                 key="grid_loss")

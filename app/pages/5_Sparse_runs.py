@@ -16,11 +16,9 @@ with st.sidebar:
     resamples = st.select_slider("Bootstrap resamples (runs)", [0, 200, 500, 1000], value=200, key="sparse_boot")
 
 if source == "Upload CSV files":
-    uploads = st.sidebar.file_uploader("One row per run: N_avg, or N with final_sparsity (optional prune_start, "
-                                       "prune_end), D and loss", type=["csv", "zip"], accept_multiple_files=True,
-                                       key="sparse_uploads")
-    files = tuple((f.name, f.getvalue()) for f in uploads or ())
-    table = cached.table_or_stop(files, key="sparse_map", hint=(
+    table = cached.upload_or_stop(
+        "One row per run: N_avg, or N with final_sparsity (optional prune_start, prune_end), D and loss",
+        key="sparse", hint=(
         "Upload sparse and dense runs: each with its average parameter count N_avg, or its dense size N and a "
         "final_sparsity column (pruned along a cubic ramp from 25% to 75% of training unless prune_start and "
         "prune_end say otherwise), its tokens D and final loss."))

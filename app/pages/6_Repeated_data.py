@@ -18,10 +18,8 @@ with st.sidebar:
     resamples = st.select_slider("Bootstrap resamples (runs)", [0, 100, 200, 500], value=200, key="repeat_boot")
 
 if source == "Upload CSV files":
-    uploads = st.sidebar.file_uploader("One row per run: N, D (total tokens), U (unique tokens), loss",
-                                       type=["csv", "zip"], accept_multiple_files=True, key="repeat_uploads")
-    files = tuple((f.name, f.getvalue()) for f in uploads or ())
-    table = cached.table_or_stop(files, key="repeat_map", hint="Upload runs that repeat data: N, D, U and loss.")
+    table = cached.upload_or_stop("One row per run: N, D (total tokens), U (unique tokens), loss", key="repeat",
+                                  hint="Upload runs that repeat data: N, D, U and loss.")
 else:
     table = cached.bundled_repeats(source)
     st.caption("Muennighoff et al. 2023 (arXiv:2305.16264): the 182 C4 runs of their main fit, models of 7M to 9B "
