@@ -100,3 +100,32 @@ def test_uploads_a_zip_of_per_run_csvs_and_mapped_columns():
         sl.read_uploads([("broken.zip", b"not a zip")])
     with pytest.raises(sl.SchemaError, match="no such column"):
         sl.read_uploads(files, rename={"value": "loss"})
+
+
+def test_csv_edge_cases_of_the_parser():
+    # a byte-order mark, quoted fields with commas, spaces around cells, blank lines, a short row padded as empty,
+    # and the usual missing-value spellings (NA, null, empty) read as missing, not as text
+    text = '\ufeffrun, N ,D,loss,cfg\n"a,1",1e8,1e9,3.0, x \n\nb,2e8,1e9,NA,y\nc,3e8,1e9,2.8\n'
+    with pytest.raises(sl.SchemaError) as err:
+        table_from_csv(text.encode())
+    assert err.value.problems == ["column 'loss': NaN, inf or empty at row 2"]
+    t = table_from_csv(text.replace("NA", "2.9"))
+    assert list(t.run_ids) == ["a,1", "b", "c"] and list(t["N"]) == [1e8, 2e8, 3e8]
+    assert "cfg" in t.labels and list(t["cfg"]) == ["x", "y", ""]  # the short row's missing label is empty
+    # a row longer than the header, an empty input and undecodable bytes: one clear problem each
+    for bad, says in (("N,loss\n1e8,3,7\n", "data row 1 has 3 fields but the header has 2"),
+                      ("", "no header line"), (b"N,loss\n\xff\xfe,3\n", "not a readable CSV")):
+        with pytest.raises(sl.SchemaError, match=says):
+            table_from_csv(bad)
+    # a repeated column name is kept apart (loss, loss.1) and then reported as two columns meaning the same
+    with pytest.raises(sl.SchemaError, match=r"columns \['loss', 'train_loss'\] all mean 'loss'"):
+        table_from_csv("N,D,loss,train_loss\n1e8,1e9,3,3\n")
+    dup = table_from_csv("N,D,loss,acc_x,acc_x\n1e8,1e9,3,0.1,0.2\n")
+    assert list(dup["acc_x.1"]) == [0.2]
+
+
+def test_columns_given_as_arrays_keep_integer_run_ids():
+    t = sl.table_from_columns({"run": np.array([7, 8]), "N": [1e8, 2e8], "D": [1e9, 1e9], "loss": [3.0, 2.9]})
+    assert list(t.run_ids) == ["7", "8"]
+    with pytest.raises(sl.SchemaError, match="columns of different lengths"):
+        sl.table_from_columns({"N": [1e8, 2e8], "loss": [3.0]})
