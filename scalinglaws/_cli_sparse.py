@@ -30,7 +30,8 @@ def cmd_sparse(args) -> int:
     from .cli import EXIT_OK, _load_result
 
     schedule = pruning_schedule(args.final_sparsity, start=args.start, end=args.end, shape=args.shape)
-    if args.runs.endswith(".json"):
+    fitting = not args.runs.endswith(".json")
+    if not fitting:
         result = _load_result(args.runs)
     else:
         table = with_average_size(sl.read_runs(args.runs), start=args.start, end=args.end, shape=args.shape)
@@ -44,6 +45,6 @@ def cmd_sparse(args) -> int:
         print(json.dumps({"fit": result.without_draws().to_dict(), "plans": [p.to_dict() for p in plans]}, indent=2))
     else:
         print("\n\n".join([result.report(), *(p.summary() for p in plans)]))
-        if args.out and not args.runs.endswith(".json"):
+        if args.out and fitting:
             print(f"wrote {args.out}")
     return EXIT_OK

@@ -42,7 +42,6 @@ from . import _solve
 from ._errors import InputError
 from ._forecast import Band
 from ._law import DataScale
-from ._objective import Objective
 from ._result import percentile_interval
 from .laws.downstream import cod_law
 
