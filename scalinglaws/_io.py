@@ -11,31 +11,30 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ._schema import RunTable, SchemaError, concat_tables, matrix_from_csv, table_from_csv
+from .logs._tree import MAX_FILE_BYTES, MAX_UPLOAD_BYTES, size_text
 
-__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json"]
+__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json", "write_runs"]
 
 
 def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False,
-              rename: Mapping[str, str] | None = None) -> RunTable:
-    """Read and validate a run table from a CSV file, or from a folder of per-run CSVs (run id = file stem).
+              rename: Mapping[str, str] | None = None, format: str | None = None, split: str = "train",
+              overrides: Mapping[str, Mapping[str, object]] | None = None, max_bytes: int = MAX_FILE_BYTES
+              ) -> RunTable:
+    """Read and validate a run table: a CSV file, a folder of per-run CSVs (run id = file stem), or training logs
+    (Hugging Face checkpoints, W&B exports, TensorBoard, Lightning, MLflow, JSON lines: see
+    :func:`scalinglaws.logs.read_logs`, which also says how each name was mapped; the table's ``notes`` say it too).
 
     ``drop_empty`` drops rows whose numeric canonical cells are empty (noted in the table's ``notes``);
-    ``rename`` maps the file's column names to others (``{"loss_c4_val": "loss"}``) before validation.
+    ``rename`` maps the file's column names (or logged metric names) to others (``{"loss_c4_val": "loss"}``)
+    before validation; ``format`` names the format instead of telling it from the files; ``split`` picks a log's
+    ``"train"`` or ``"eval"`` rows; ``overrides`` gives run values logs lack (``{"*": {"N": 1.2e8}}``); a file over
+    ``max_bytes`` is refused, saying its size.
     Raises :class:`~scalinglaws.SchemaError` naming every problem, including a path that does not exist.
     """
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(path.glob("*.csv"))
-        named = [(f.stem, f.open("rb")) for f in files]
-        try:
-            return concat_tables(named, require=require, source=str(path), drop_empty=drop_empty, rename=rename)
-        finally:
-            for _, handle in named:
-                handle.close()
-    if not path.exists():
-        raise SchemaError([f"no such file or folder: {path}"], str(path))
-    with path.open("rb") as handle:
-        return table_from_csv(handle, require=require, source=str(path), drop_empty=drop_empty, rename=rename)
+    from .logs import read_logs
+
+    return read_logs(path, format=format, rename=rename, overrides=overrides, drop_empty=drop_empty,
+                     require=require, max_bytes=max_bytes).table(split)
 
 
 def read_matrix(path: str | os.PathLike, *, kind: str = "fraction") -> dict:
@@ -49,12 +48,15 @@ def read_matrix(path: str | os.PathLike, *, kind: str = "fraction") -> dict:
 
 
 def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False,
-                 rename: Mapping[str, str] | None = None) -> RunTable:
+                 rename: Mapping[str, str] | None = None, max_bytes: int = MAX_UPLOAD_BYTES) -> RunTable:
     """A run table from CSV contents already in memory (the app's uploads): one file as it is, several (or a zip
     of them) as one table with one run per file (run id = the file's name without ``.csv``) unless they carry a run
     column.
     ``rename`` maps the files' column names to canonical ones where the aliases do not."""
-    files = _unzipped(files)
+    total = sum(len(data) for _, data in files)
+    if total > max_bytes:
+        raise SchemaError([f"the upload is {size_text(total)}, over the limit of {size_text(max_bytes)}"])
+    files = _unzipped(files, max_bytes)
     if not files:
         raise SchemaError(["no file given (or no CSV in the zip)"])
     if len(files) == 1:
@@ -64,7 +66,7 @@ def read_uploads(files: Sequence[tuple[str, bytes]], *, drop_empty: bool = False
     return concat_tables(named, source=f"{len(files)} files", drop_empty=drop_empty, rename=rename)
 
 
-def _unzipped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+def _unzipped(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_BYTES) -> list[tuple[str, bytes]]:
     """The files, with each ``.zip`` replaced by the CSVs inside it (a zip of per-run CSVs: run id = file stem)."""
     out = []
     for name, data in files:
@@ -73,9 +75,17 @@ def _unzipped(files: Sequence[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
             continue
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                out += [(Path(member).name, archive.read(member)) for member in sorted(archive.namelist())
-                        if member.lower().endswith(".csv") and not Path(member).name.startswith((".", "__"))]
-        except zipfile.BadZipFile:
+                members = [m for m in sorted(archive.infolist(), key=lambda m: m.filename)
+                           if m.filename.lower().endswith(".csv") and not Path(m.filename).name.startswith((".", "__"))
+                           and "__MACOSX" not in m.filename]
+                unpacked = sum(m.file_size for m in members)
+                if unpacked > max_bytes:
+                    raise SchemaError([f"{name}: unpacks to {size_text(unpacked)}, over the limit of "
+                                       f"{size_text(max_bytes)}"])
+                out += [(Path(m.filename).name, archive.read(m)) for m in members]
+        except SchemaError:
+            raise
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, ValueError):
             raise SchemaError([f"{name}: not a readable zip file"]) from None
     return out
 
@@ -102,3 +112,26 @@ def write_json(path: str | os.PathLike, payload: Any) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text + "\n")
     tmp.replace(path)
+
+
+def write_runs(table: RunTable, path: str | os.PathLike) -> None:
+    """Write a run table as the canonical CSV (``run`` first, then its columns; numbers written exactly), e.g. the
+    table ``scalinglaws convert`` made from logs."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = list(table.columns)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["run", *names])
+        columns = [table.columns[n] for n in names]
+        for i in range(len(table)):
+            writer.writerow([table.runs[i], *(_cell(c[i]) for c in columns)])
+    tmp.replace(path)
+
+
+def _cell(value) -> str:
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    return "" if value != value else repr(value)

@@ -27,6 +27,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ._cli_logs import add_log_options, add_parser as add_convert
+
     p = _Parser(prog="scalinglaws", description="Fit scaling laws to training runs and forecast larger runs.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -50,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="LR-schedule laws: warmup steps before the first logged step (the per-step schedule is read "
                         "from the logged lr column, interpolated between logged steps)")
     f.add_argument("--out", help="write the result as JSON here")
+    add_log_options(f)
 
     fc = sub.add_parser("forecast", help="forecast from a fitted result")
     fc.add_argument("result", help="FIT.json from `scalinglaws fit`, or LAW:PRESET (e.g. chinchilla:epoch-main)")
@@ -109,12 +112,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_hyper(sub)
     add_sparse(sub)
+    add_convert(sub)
 
     i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
     i.add_argument("runs")
     i.add_argument("--window", type=int, default=2)
     i.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE")
     i.add_argument("--drop-empty", action="store_true")
+    add_log_options(i)
+    add_log_options(ch)
     return p
 
 
@@ -131,7 +137,9 @@ def pairs(items: Sequence[str], what: str) -> dict[str, str]:
 def load_table(args, require=()):
     import scalinglaws as sl
 
-    table = sl.read_runs(args.runs, require=require, drop_empty=args.drop_empty)
+    from ._cli_logs import log_kwargs
+
+    table = sl.read_runs(args.runs, require=require, drop_empty=args.drop_empty, **log_kwargs(args))
     if args.where:
         table = table.where(**pairs(args.where, "--where"))
     if getattr(args, "drop_largest", None):
@@ -294,10 +302,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._cli_downstream import cmd_chain, cmd_cod
     from ._cli_hyper import cmd_hyper
     from ._cli_sparse import cmd_sparse
+    from ._cli_logs import cmd_convert, cmd_formats
 
     handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
                "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod,
-               "hyper": cmd_hyper, "sparse": cmd_sparse}[args.command]
+               "hyper": cmd_hyper, "sparse": cmd_sparse,
+               "convert": cmd_convert, "formats": cmd_formats}[args.command]
     try:
         return handler(args)
     except sl.SchemaError as exc:
