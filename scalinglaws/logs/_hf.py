@@ -29,7 +29,7 @@ def _run_of(path: str, tree_name: str) -> str:
     parts = PurePosixPath(path).parts[:-1]
     if parts and parts[-1].startswith("checkpoint-"):
         parts = parts[:-1]
-    return "/".join(parts) or tree_name
+    return "/".join(parts) or PurePosixPath(tree_name).stem
 
 
 def _state(tree, path, problems):
