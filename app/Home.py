@@ -13,11 +13,12 @@ st.caption("Fit scaling laws to your training runs and forecast a larger run, wi
 
 with st.sidebar:
     st.header("Data")
-    source = st.radio("Runs", [*cached.BUNDLED, "Upload CSV files", "Paste CSV"], key="source")
+    source = st.radio("Runs", [*cached.BUNDLED, "Upload CSV files or logs", "Paste CSV"], key="source")
     files = ()
-    if source == "Upload CSV files":
-        uploads = st.file_uploader(f"One long CSV, or one CSV per run, or a zip of them (at most {cached.MAX_UPLOAD_MB} MB)",
-                                   type=["csv", "zip"], accept_multiple_files=True, key="uploads")
+    if source == "Upload CSV files or logs":
+        uploads = st.file_uploader(f"One long CSV, or one CSV per run, or a zip of them, or training logs (at most "
+                                   f"{cached.MAX_UPLOAD_MB} MB)", type=None, accept_multiple_files=True,
+                                   help=cached.LOG_HELP, key="uploads")
         files = tuple((f.name, f.getvalue()) for f in uploads or ())
     elif source == "Paste CSV":
         text = st.text_area("CSV text (a header line, then one line per run or per logged step)", key="pasted")
@@ -28,11 +29,12 @@ with st.sidebar:
     objective = st.radio("Objective on log residuals", ["Huber (delta 1e-3, Hoffmann et al.)", "least squares"],
                          key="objective")
 
-if source in ("Upload CSV files", "Paste CSV"):
+if source in ("Upload CSV files or logs", "Paste CSV"):
     table = cached.table_or_stop(files, key="map", hint=(
         "Upload CSV files with one row per run (columns N, D or C, loss) or one row per logged step (run, step, lr, "
         "loss). Column names are matched case-insensitively, with aliases (params, tokens, flops, train_loss, ...); "
-        "others can be mapped by hand."))
+        "others can be mapped by hand. Training logs are read as they are: a zip of Hugging Face checkpoint folders, "
+        "a W&B export, TensorBoard event files, Lightning's metrics.csv, an MLflow store, JSON lines."))
 else:
     table = cached.bundled(source)
 

@@ -34,6 +34,9 @@ from ._io import read_runs as read_runs  # noqa: E402
 from ._io import read_uploads as read_uploads  # noqa: E402
 from ._io import read_matrix as read_matrix  # noqa: E402
 from ._io import csv_columns as csv_columns  # noqa: E402
+from ._io import runs_csv as runs_csv  # noqa: E402
+from ._io import write_runs as write_runs  # noqa: E402
+from . import logs as logs  # noqa: E402
 from ._isoflop import IsoflopResult as IsoflopResult  # noqa: E402
 from ._isoflop import isoflop as isoflop  # noqa: E402
 from ._law import FORECASTS as FORECASTS  # noqa: E402

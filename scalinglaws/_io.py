@@ -13,7 +13,7 @@ from typing import Any, Mapping, Sequence
 from ._schema import RunTable, SchemaError, concat_tables, matrix_from_csv, table_from_csv
 from .logs._tree import MAX_FILE_BYTES, MAX_UPLOAD_BYTES, size_text
 
-__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json", "write_runs"]
+__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json", "write_runs", "runs_csv"]
 
 
 def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False,
@@ -115,19 +115,26 @@ def write_json(path: str | os.PathLike, payload: Any) -> None:
 
 
 def write_runs(table: RunTable, path: str | os.PathLike) -> None:
-    """Write a run table as the canonical CSV (``run`` first, then its columns; numbers written exactly), e.g. the
-    table ``scalinglaws convert`` made from logs."""
+    """Write a run table as the canonical CSV (see :func:`runs_csv`), e.g. the table ``scalinglaws convert`` made
+    from logs."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = list(table.columns)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    with tmp.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["run", *names])
-        columns = [table.columns[n] for n in names]
-        for i in range(len(table)):
-            writer.writerow([table.runs[i], *(_cell(c[i]) for c in columns)])
+    tmp.write_text(runs_csv(table))
     tmp.replace(path)
+
+
+def runs_csv(table: RunTable) -> str:
+    """A run table as canonical CSV text: ``run`` first, then its columns, numbers written exactly (``repr``), so
+    that reading it back gives the same table (and fingerprint)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    names = list(table.columns)
+    writer.writerow(["run", *names])
+    columns = [table.columns[n] for n in names]
+    for i in range(len(table)):
+        writer.writerow([table.runs[i], *(_cell(c[i]) for c in columns)])
+    return buffer.getvalue()
 
 
 def _cell(value) -> str:

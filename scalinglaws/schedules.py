@@ -100,6 +100,9 @@ def from_logged(steps: Sequence[float], lr: Sequence[float], *, total: int | Non
     steps, lr = np.asarray(steps, dtype=float), np.asarray(lr, dtype=float)
     order = np.argsort(steps)
     steps, lr = steps[order], lr[order]
+    if warmup and warmup > steps[0]:
+        raise InputError(f"a warmup of {warmup} steps runs past the first logged step ({steps[0]:g}): the warmup "
+                         "fills in the steps before the logs start (0 when they start at the start)")
     total = int(total if total is not None else steps[-1] + 1)
     grid = np.arange(total, dtype=float)
     eta = np.interp(grid, steps, lr)

@@ -76,3 +76,32 @@ def _has_playwright() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_a_zip_of_hf_checkpoints_fits_on_the_loss_curves_page(app_url, tmp_path):
+    """Training logs as people have them: a zipped folder of Hugging Face checkpoints, uploaded as it is."""
+    if CHROMIUM is None or not _has_playwright():
+        pytest.skip("no chromium or playwright (see the test above)")
+    import zipfile
+
+    from playwright.sync_api import sync_playwright
+
+    logs = ROOT / "tests" / "fixtures" / "logs"
+    archive = tmp_path / "hf.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for f in sorted((logs / "hf").rglob("trainer_state.json")):
+            z.write(f, f.relative_to(logs).as_posix())
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})
+        page.goto(app_url + "/Loss_curves")
+        page.get_by_text("Schedules ranked by predicted final loss").wait_for(timeout=240_000)  # bundled curves
+        page.get_by_text("Upload CSV files or logs").click()
+        page.locator("input[type=file]").set_input_files(str(archive))
+        page.get_by_text("Logs read as: Hugging Face Trainer").wait_for(timeout=120_000)
+        page.get_by_text("N: total_flos / (6 x num_input_tokens_seen)").wait_for(timeout=120_000)
+        page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=240_000)
+        page.get_by_text("Converged.").wait_for(timeout=240_000)
+        page.screenshot(path=str(tmp_path / "logs.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "logs.png").stat().st_size > 10_000

@@ -12,18 +12,20 @@ cached.page("scalinglaws: loss curves", "Loss curves under LR schedules")
 
 with st.sidebar:
     st.header("Curves")
-    source = st.radio("Curves", [*cached.BUNDLED_CURVES, "Upload CSV files"], key="curve_source")
-    if source == "Upload CSV files":
+    source = st.radio("Curves", [*cached.BUNDLED_CURVES, "Upload CSV files or logs"], key="curve_source")
+    if source == "Upload CSV files or logs":
         uploads = st.file_uploader(f"One CSV per run (step, lr, loss), or one long CSV with a run column (at most "
-                                   f"{cached.MAX_UPLOAD_MB} MB)", type=["csv", "zip"], accept_multiple_files=True,
+                                   f"{cached.MAX_UPLOAD_MB} MB)", type=None, accept_multiple_files=True,
+                                   help=cached.LOG_HELP,
                                    key="curve_uploads")
         files = tuple((f.name, f.getvalue()) for f in uploads or ())
-    warmup = st.number_input("Warmup steps before the first logged step (linear from 0)", min_value=0, value=2160,
-                             step=100, key="warmup")
+    bundled = source != "Upload CSV files or logs"  # the bundled curves start logging after a 2160-step warmup
+    warmup = st.number_input("Warmup steps before the first logged step (linear from 0)", min_value=0,
+                             value=2160 if bundled else 0, step=100, key="warmup" if bundled else "warmup_upload")
     resamples = st.select_slider("Bootstrap resamples (blocks of steps for few curves)", [0, 50, 100, 200, 500],
                                  value=100, key="curve_resamples")
 
-if source == "Upload CSV files":
+if source == "Upload CSV files or logs":
     table = cached.table_or_stop(files, key="curve_map", hint="Upload loss curves: columns step, lr and loss, "
                                  "one CSV per run (or a run column).")
 else:
@@ -35,7 +37,8 @@ if not laws:
     st.stop()
 runs = [str(r) for r in table.run_ids]
 chosen = st.multiselect("Fit on these curves (the others are held out and scored)", runs,
-                        default=[r for r in cached.DEFAULT_CURVES if r in runs] or runs[:3], key="fit_runs")
+                        default=[r for r in cached.DEFAULT_CURVES if r in runs] or runs[:3],
+                        key=f"fit_runs:{table.fingerprint()}")  # new data, new choice (not a stale one)
 if not chosen:
     st.stop()
 names = list(laws)
@@ -43,7 +46,11 @@ law_name = st.selectbox("Law", names, index=names.index("tissue") if "tissue" in
                         format_func=lambda n: laws[n].title, key="curve_law")
 train = table.with_runs(chosen)
 with st.spinner(f"Fitting {law_name} on {len(chosen)} curves"):
-    result = cached.fit(train, train.fingerprint(), law_name, resamples, warmup=int(warmup))
+    try:
+        result = cached.fit(train, train.fingerprint(), law_name, resamples, warmup=int(warmup))
+    except sl.InputError as exc:  # the user's settings or data (a warmup past the logs' first step, too few points)
+        st.error(str(exc))
+        st.stop()
 
 st.subheader("Fit")
 (st.success if result.converged else st.error)("Converged." if result.converged else "The fit did not converge.")

@@ -11,12 +11,12 @@ cached.page("scalinglaws: IsoFLOP", "IsoFLOP valleys (approach 2) beside the par
 
 with st.sidebar:
     st.header("Sweeps")
-    source = st.radio("Runs", [*cached.BUNDLED_SWEEPS, "Upload CSV files"], key="sweep_source")
+    source = st.radio("Runs", [*cached.BUNDLED_SWEEPS, "Upload CSV files or logs"], key="sweep_source")
     window = st.slider("Points each side of a valley's minimum in its parabola", 1, 4, 2, key="window")
 
-if source == "Upload CSV files":
-    uploads = st.file_uploader("Runs grouped by compute budget: columns N, D (or C) and loss", type=["csv", "zip"],
-                               accept_multiple_files=True, key="sweep_uploads")
+if source == "Upload CSV files or logs":
+    uploads = st.file_uploader("Runs grouped by compute budget: columns N, D (or C) and loss", type=None,
+                               help=cached.LOG_HELP, accept_multiple_files=True, key="sweep_uploads")
     files = tuple((f.name, f.getvalue()) for f in uploads or ())
     table = cached.table_or_stop(files, key="sweep_map", hint="Upload IsoFLOP sweeps: several model sizes at "
                                  "each of several compute budgets (columns N, C or D, loss).")

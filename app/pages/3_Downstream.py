@@ -11,10 +11,11 @@ chain_tab, cod_tab = st.tabs(["Loss -> metric chain", "COD: clustering on diffic
 
 with chain_tab:
     left, right = st.columns([1, 2])
-    source = left.radio("Runs", [*cached.BUNDLED_LADDERS, "Upload CSV files"], key="ladder_source")
-    if source == "Upload CSV files":
+    source = left.radio("Runs", [*cached.BUNDLED_LADDERS, "Upload CSV files or logs"], key="ladder_source")
+    if source == "Upload CSV files or logs":
         uploads = left.file_uploader("Runs: columns N, D, loss and one or more metric columns (fractions)",
-                                     type=["csv", "zip"], accept_multiple_files=True, key="ladder_uploads")
+                                     type=None, accept_multiple_files=True,
+                                     help=cached.LOG_HELP, key="ladder_uploads")
         files = tuple((f.name, f.getvalue()) for f in uploads or ())
         table = cached.table_or_stop(files, key="ladder_map", hint="Upload runs with N, D, loss and a metric column.")
     else:

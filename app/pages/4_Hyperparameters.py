@@ -11,7 +11,7 @@ cached.page("scalinglaws: learning rate and batch size", "Learning rate and batc
 
 with st.sidebar:
     st.header("Grid")
-    source = st.radio("Runs", [*cached.BUNDLED_GRIDS, "Upload CSV files"], key="grid_source")
+    source = st.radio("Runs", [*cached.BUNDLED_GRIDS, "Upload CSV files or logs"], key="grid_source")
     threshold = st.select_slider("Keep runs within this loss of their group's best (authors' recipe)",
                                  [0.001, 0.0025, 0.005, 0.01], value=0.0025, format_func=lambda v: f"{v:.2%}",
                                  key="threshold")
@@ -20,7 +20,7 @@ with st.sidebar:
                       format_func={"recipe": "the authors' recipe (selected runs)",
                                    "all runs": "every run (a quadratic bowl per group)"}.get)
 
-if source == "Upload CSV files":
+if source == "Upload CSV files or logs":
     table = cached.upload_or_stop(
         "One row per run: N, D, lr, bs_tokens (or bs with a sequence length), loss", key="grid",
         hint="Upload an LR x batch-size grid: one row per run with N, D, lr, bs_tokens (or bs) and the final loss, "

@@ -12,10 +12,10 @@ cached.page("scalinglaws: sparse runs", "Sparse pre-training: plan a pruned run 
 
 with st.sidebar:
     st.header("Runs")
-    source = st.radio("Runs", [*cached.BUNDLED, "Upload CSV files"], key="sparse_source")
+    source = st.radio("Runs", [*cached.BUNDLED, "Upload CSV files or logs"], key="sparse_source")
     resamples = st.select_slider("Bootstrap resamples (runs)", [0, 200, 500, 1000], value=200, key="sparse_boot")
 
-if source == "Upload CSV files":
+if source == "Upload CSV files or logs":
     table = cached.upload_or_stop(
         "One row per run: N_avg, or N with final_sparsity (optional prune_start, prune_end), D and loss",
         key="sparse", hint=(

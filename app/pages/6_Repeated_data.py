@@ -12,12 +12,12 @@ cached.page("scalinglaws: repeated data", "Repeated data: the best run under a c
 
 with st.sidebar:
     st.header("Runs")
-    source = st.radio("Runs", [*cached.BUNDLED_REPEATS, "Upload CSV files"], key="repeat_source")
+    source = st.radio("Runs", [*cached.BUNDLED_REPEATS, "Upload CSV files or logs"], key="repeat_source")
     frozen = st.radio("Fit", ["R_D*, R_N* with the published C4 Chinchilla part frozen (as the authors did)",
                               "every parameter jointly"], key="repeat_fit").startswith("R_D*")
     resamples = st.select_slider("Bootstrap resamples (runs)", [0, 100, 200, 500], value=200, key="repeat_boot")
 
-if source == "Upload CSV files":
+if source == "Upload CSV files or logs":
     table = cached.upload_or_stop("One row per run: N, D (total tokens), U (unique tokens), loss", key="repeat",
                                   hint="Upload runs that repeat data: N, D, U and loss.")
 else:

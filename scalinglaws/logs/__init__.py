@@ -23,7 +23,7 @@ from .._schema import RunTable, SchemaError, concat_tables, table_from_csv
 from ._assemble import OVERRIDE_KEYS, assemble, check_overrides, guess_column
 from ._tree import MAX_FILE_BYTES, MAX_UPLOAD_BYTES, Tree
 
-__all__ = ["read_logs", "read_log_uploads", "LogTable", "FORMATS", "detect_format", "read_overrides",
+__all__ = ["read_logs", "read_log_uploads", "LogTable", "FORMATS", "detect_format", "upload_format", "read_overrides",
            "parse_overrides", "guess_column", "OVERRIDE_KEYS", "MAX_FILE_BYTES", "MAX_UPLOAD_BYTES"]
 
 FORMATS = {
@@ -210,6 +210,13 @@ def read_log_uploads(files: Sequence[tuple[str, bytes]], *, format: str | None =
     tree = Tree.from_uploads(files, max_bytes=max_bytes)
     return _read(tree, tree.name, format=format, rename=rename, overrides=overrides, drop_empty=drop_empty,
                  require=())
+
+
+def upload_format(files: Sequence[tuple[str, bytes]], *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
+    """The format of uploaded contents (see :data:`FORMATS`); raises SchemaError when it cannot be told."""
+    if not files:
+        raise SchemaError(["no file given"])
+    return detect_format(Tree.from_uploads(files, max_bytes=max_bytes))
 
 
 def parse_overrides(data) -> dict[str, dict[str, object]]:
