@@ -118,19 +118,43 @@ def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
                     table.fingerprint(law.columns), ranges, table)
 
 
-@partial(jax.jit, static_argnames=("law", "search", "objective", "refine", "maxiter", "gtol", "atol"))
-def _fit_core(grid, x, y, w, x_search, *, law, search, objective, refine, maxiter, gtol, atol):
+@partial(jax.jit, static_argnames=("law", "search", "objective", "refine", "maxiter", "gtol", "atol", "thinned"))
+def _fit_core(grid, x, y, w, search_data, *, law, search, objective, refine, maxiter, gtol, atol, thinned=False):
     fun = partial(objective.value, law)
-    coarse_fun, xs = (fun, x) if search is None else (partial(objective.value, search), x_search)
-    scores = jax.vmap(coarse_fun, in_axes=(0, None, None, None))(grid, xs, y, w)
+    coarse_fun = fun if search is None else partial(objective.value, search)
+    data = (x, y, w) if search_data is None else search_data
+    scores = jax.vmap(coarse_fun, in_axes=(0, None, None, None))(grid, *data)
     scores = jnp.where(jnp.isfinite(scores), scores, jnp.inf)
     starts = grid[jnp.argsort(scores)[:refine]]
-    coarse = _solve.lbfgs(coarse_fun, starts, (xs, y, w), maxiter=maxiter, gtol=gtol, atol=atol)
+    coarse = _solve.lbfgs(coarse_fun, starts, data, maxiter=maxiter, gtol=gtol, atol=atol)
+    if thinned:
+        # the search ran on a subsample of the rows; each lane is polished on all of them in turn (lax.map, not
+        # vmap: one lane's Hessian over a million rows at a time bounds the memory, and no lane waits for another)
+        def polish(u):
+            out = _solve.newton(fun, u[None], (x, y, w), maxiter=50, gtol=gtol, atol=atol)
+            return jax.tree.map(lambda a: a[0], out)
+
+        polished = jax.lax.map(polish, coarse.u)
+        return polished, coarse.steps + polished.steps
     polished = _solve.newton(fun, coarse.u, (x, y, w), maxiter=20, gtol=gtol, atol=atol)
     if search is None:
         return polished, coarse.steps + polished.steps
     final = _solve.lbfgs(fun, polished.u, (x, y, w), maxiter=maxiter, gtol=gtol, atol=atol)
     return final, coarse.steps + polished.steps + final.steps
+
+
+THIN_ROWS = 1 << 16  # a table past this many rows is searched on this many of them, then polished on all
+
+
+def thinned_rows(codes: np.ndarray, target: int | None = None) -> np.ndarray:
+    """Indices of about ``target`` rows (default :data:`THIN_ROWS`) spread evenly over each run (every k-th row,
+    each run's first and last kept), so that every run and every part of each curve is in the search."""
+    keep = max(1, len(codes) // (target or THIN_ROWS))
+    index = np.arange(len(codes))
+    first = np.r_[True, codes[1:] != codes[:-1]]
+    last = np.r_[codes[1:] != codes[:-1], True]
+    position = index - np.maximum.accumulate(np.where(first, index, 0))
+    return np.flatnonzero((position % keep == 0) | last)
 
 
 def compiled_programs() -> int:
@@ -210,11 +234,19 @@ def fit(
     else:
         starts, how = law.start_grid(scale, published=grid == "published"), grid
     refine = int(min(law.refine if refine is None else refine, len(starts)))
-    x_search = None if search is None else search.features(prep.table)
     x, y, w, _ = prep.padded()
-    out, steps = _export.call(_fit_core, on_device(starts), x, y, w, x_search, law=law,
+    search_data, thinned = None, False
+    if search is not None:
+        search_data = (search.features(prep.table), y, w)
+    elif init is None and len(prep.y) > THIN_ROWS:
+        rows = thinned_rows(np.asarray(prep.run_codes))
+        sub = prep.table.select(np.isin(np.arange(len(prep.y)), rows))
+        # weights scaled by rows/kept: the search's objective is on the scale of the whole table's
+        w_sub = np.asarray(prep.w)[rows] * (len(prep.y) / len(rows))
+        search_data, thinned = (law.features(sub), on_device(sub[law.target]), on_device(w_sub)), True
+    out, steps = _export.call(_fit_core, on_device(starts), x, y, w, search_data, law=law,
                               search=search, objective=objective, refine=refine, maxiter=int(maxiter),
-                              gtol=float(gtol), atol=float(atol))
+                              gtol=float(gtol), atol=float(atol), **({"thinned": True} if thinned else {}))
     out, steps = jax.tree.map(np.asarray, out), np.asarray(steps)  # NumPy from here: no op-by-op dispatch
     values = out.value
     best = int(np.nanargmin(np.where(np.isfinite(values), values, np.inf)))
@@ -222,7 +254,8 @@ def fit(
     diagnostics, warnings = diagnose(law, objective, prep, scale, out, best, steps, refine, gtol, atol)
     settings = {**objective.to_dict(), "weights": None if weights is None else [float(v) for v in weights],
                 "grid": how, "grid_size": int(len(starts)), "refine": refine, "maxiter": int(maxiter),
-                "gtol": float(gtol), "atol": float(atol)}
+                "gtol": float(gtol), "atol": float(atol),
+                **({"search_rows": int(len(search_data[1]))} if thinned else {})}
     result = FitResult(
         law=law, params=params, settings=settings, diagnostics=diagnostics, fingerprint=prep.fingerprint,
         runs=tuple(prep.table.run_ids), n_points=int(len(prep.y)), n_runs=prep.n_runs,

@@ -40,6 +40,7 @@ CSV text is parsed by ``_csv`` (the standard library and NumPy; nothing here imp
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 from collections import Counter
@@ -130,6 +131,7 @@ class RunTable:
         kind = kind or SERIES_KINDS.get(name, "finite")
         problems, checked = [], {}
         steps = self.columns.get("step")
+        rows_of = self.rows_of_runs()
         for run in self.run_ids:
             if run not in per_run:
                 problems.append(f"run {run!r}: no {name} series given")
@@ -141,7 +143,7 @@ class RunTable:
                                 f"({kind}); it {bad or 'has NaN or inf'}")
                 continue
             if steps is not None:
-                last = int(np.max(steps[self.runs == run]))
+                last = int(np.max(steps[rows_of[run]]))
                 if last >= len(values):
                     problems.append(f"run {run!r}: logged up to step {last} but the {name} series has "
                                     f"{len(values)} steps")
@@ -191,17 +193,32 @@ class RunTable:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]
 
+    @functools.cached_property
+    def _run_index(self) -> tuple[np.ndarray, np.ndarray]:
+        # (run ids in order of first appearance, each row's index among them): one sort of the ids, kept (the
+        # table is immutable), instead of comparing every row's id with every run's
+        uniq, first, inverse = np.unique(self.runs, return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        return uniq[order], rank[inverse.ravel()]
+
     @property
     def run_ids(self) -> np.ndarray:
         """Distinct run ids in order of first appearance."""
-        _, first = np.unique(self.runs, return_index=True)
-        return self.runs[np.sort(first)]
+        return self._run_index[0].copy()
 
     @property
     def run_codes(self) -> np.ndarray:
         """For each row, the index of its run in ``run_ids``."""
-        lookup = {r: i for i, r in enumerate(self.run_ids)}
-        return np.array([lookup[r] for r in self.runs], dtype=np.int32)
+        return self._run_index[1].copy()
+
+    def rows_of_runs(self) -> dict[str, np.ndarray]:
+        """Each run's row indices (in row order), keyed by run id in order of first appearance."""
+        ids, codes = self._run_index
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(ids) + 1))
+        return {run: order[bounds[i] : bounds[i + 1]] for i, run in enumerate(ids)}
 
     @property
     def n_runs(self) -> int:

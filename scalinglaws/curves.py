@@ -27,15 +27,15 @@ def schedules_from_lr(table: RunTable, *, warmup: int = 0, total: int | None = N
     steps; ``warmup`` steps of linear warmup from 0 before the first logged step, if given)."""
     if "lr" not in table or "step" not in table:
         raise InputError("schedules_from_lr needs 'step' and 'lr' columns")
-    first = {run: float(np.min(table["step"][table.runs == run])) for run in table.run_ids}
+    rows_of = table.rows_of_runs()
+    first = {run: float(np.min(table["step"][rows])) for run, rows in rows_of.items()}
     late = [f"{run!r} ({step:g})" for run, step in first.items() if warmup > step]
     if late:
         raise InputError(f"a warmup of {warmup} steps runs past the first logged step of run(s) "
                          f"{', '.join(late[:6])}{' ...' if len(late) > 6 else ''}: the warmup fills in the steps before "
                          "the logs start (0 when they start at the start)")
     out = {}
-    for run in table.run_ids:
-        rows = table.runs == run
+    for run, rows in rows_of.items():
         out[run] = sched.from_logged(table["step"][rows], table["lr"][rows], warmup=warmup,
                                      total=total or int(table["step"][rows].max()) + 1)
     return table.with_schedules(out)

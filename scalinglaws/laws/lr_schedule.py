@@ -76,10 +76,8 @@ def _curves(table, law_name):
     if not schedules:
         raise InputError(f"law {law_name} needs a per-step LR schedule for each run: use "
                          "table.with_schedules({run: eta}) or scalinglaws.lr.schedules_from_lr(table)")
-    runs = np.asarray(table.runs)
     steps = np.asarray(table["step"]).astype(np.int64)
-    for run in dict.fromkeys(runs):
-        rows = np.flatnonzero(runs == run)
+    for run, rows in table.rows_of_runs().items():
         yield run, rows, steps[rows], schedules[run]
 
 
