@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_chinchilla.py
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_logs_scale.py
 
 # run every notebook through a kernel and store its outputs in place (the suite checks they are stored)
 notebooks: $(STAMP)
