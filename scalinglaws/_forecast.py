@@ -297,6 +297,23 @@ def compute_optimal(result: FitResult, compute: float, *, fixed: Mapping[str, fl
     return _allocate(result, lambda p: jnp.asarray(log_c), level, fixed)
 
 
+def log_compute_for_target(law: Law, p, *, log_target, fixed):
+    """log C at which the compute-optimal loss of parameters ``p`` falls to exp(log_target) (bisection in log C over
+    1e6 to 1e40 FLOP; L*(C) falls monotonically), NaN where it never does. Traceable: vmapped over draws."""
+    def too_high(log_c):
+        return jnp.log(_optimum(law, p, log_c, fixed)[2]) > log_target
+
+    def bisect(_, bounds):
+        lo, hi = bounds
+        mid = 0.5 * (lo + hi)
+        high = too_high(mid)
+        return jnp.where(high, mid, lo), jnp.where(high, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, 80, bisect, (jnp.asarray(_LOG_C_RANGE[0]), jnp.asarray(_LOG_C_RANGE[1])))
+    reachable = ~too_high(jnp.asarray(_LOG_C_RANGE[1]))
+    return jnp.where(reachable, hi, jnp.nan)
+
+
 def compute_for_target(result: FitResult, target: float, *, fixed: Mapping[str, float] | None = None,
                        level: float = 0.9) -> Allocation:
     """The least compute (and its N*, D*) whose compute-optimal loss reaches ``target``.
@@ -312,19 +329,7 @@ def compute_for_target(result: FitResult, target: float, *, fixed: Mapping[str, 
     log_target = float(np.log(target))
     fixed_j = {k: jnp.asarray(float(v)) for k, v in fixed.items()}
 
-    def log_c_for(p):
-        def too_high(log_c):
-            return jnp.log(_optimum(law, p, log_c, fixed_j)[2]) > log_target
-
-        def bisect(_, bounds):
-            lo, hi = bounds
-            mid = 0.5 * (lo + hi)
-            high = too_high(mid)
-            return jnp.where(high, mid, lo), jnp.where(high, hi, mid)
-
-        lo, hi = jax.lax.fori_loop(0, 80, bisect, (jnp.asarray(_LOG_C_RANGE[0]), jnp.asarray(_LOG_C_RANGE[1])))
-        reachable = ~too_high(jnp.asarray(_LOG_C_RANGE[1]))
-        return jnp.where(reachable, hi, jnp.nan)
+    log_c_for = partial(log_compute_for_target, law, log_target=log_target, fixed=fixed_j)
 
     allocation = _allocate(result, log_c_for, level, fixed)
     if not np.isfinite(allocation.compute.value):

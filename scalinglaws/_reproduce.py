@@ -8,7 +8,8 @@
 ``lr_schedules`` (loss-curve laws fitted on some curves and scored on the others; see ``_lr_reproduce``) or
 ``chain`` (stages fitted on chosen runs with one bootstrap plan, then forecast; see ``_chain_reproduce``) or
 ``cod`` (COD's forecast of held-out models beside the one-curve baseline; see ``_cod_reproduce``) or
-``steplaw`` / ``steplaw_published`` (optimal LR and batch size; see ``_hyper_reproduce``).
+``steplaw`` / ``steplaw_published`` (optimal LR and batch size; see ``_hyper_reproduce``) or ``backtest`` (laws
+ranked by their backtest on real runs, and the risk of reaching a target; see ``_backtest_reproduce``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ._io import read_json, read_runs, write_json
 from ._isoflop import isoflop
 from ._chain_reproduce import run_chain
 from ._cod_reproduce import run_cod
+from ._backtest_reproduce import run_backtest
 from ._hyper_reproduce import run_steplaw, run_steplaw_published
 from ._lr_reproduce import run_lr_schedules
 from ._result import preset
@@ -151,6 +153,7 @@ RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "cod": run_cod,
     "steplaw": run_steplaw,
     "steplaw_published": run_steplaw_published,
+    "backtest": run_backtest,
 }
 
 
