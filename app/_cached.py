@@ -391,3 +391,50 @@ def sparse_fit(_table: sl.RunTable, fingerprint: str, resamples: int, seed: int 
     if resamples and result.converged:
         result = sl.bootstrap(result, table, resamples, seed=seed)
     return result
+
+
+@st.cache_resource(show_spinner=False)
+def backtest_cuts(_table: sl.RunTable, fingerprint: str) -> list[float]:
+    return sl.backtest.default_cuts(_table, "C", count=6)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def compare_laws(_table: sl.RunTable, fingerprint: str, cut: float, target: float, resamples: int):
+    """Every applicable law backtested at ``cut`` and forecast at ``target`` (once per data, cut and settings)."""
+    return sl.backtest.compare_laws(_table, cut=cut, target_compute=target, n_boot=resamples)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def backtest(_table: sl.RunTable, fingerprint: str, law: str, cut: float, resamples: int):
+    return sl.backtest.backtest(law, _table, cut=cut, by="C", n_boot=resamples)
+
+
+def ranking_rows(ranking) -> list[dict]:
+    """The ranking as table rows for display (the library's numbers, as they are)."""
+    out = []
+    for rank, r in enumerate(ranking.rows, 1):
+        if r.get("failed"):
+            out.append({"rank": None, "law": r["law"], "note": r["failed"]})
+            continue
+        fc = r.get("forecast") or {}
+        out.append({"rank": rank, "law": r["law"], "RMS log error": r["rmse_log"], "mean |rel. error|":
+                    r["mean_abs_rel"], "in the law's band": r["coverage"], "in a run's band": r["run_coverage"],
+                    "loss at target": fc.get("value"), "lower": fc.get("lower"), "upper": fc.get("upper")})
+    return out
+
+
+def as_json(obj) -> str:
+    import json
+
+    return json.dumps(obj.to_dict(), indent=2)
+
+
+RISK_DRAWS = 500  # a probability to about 2% (one draw is 0.2%)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def risk(_table: sl.RunTable, fingerprint: str, law: str, compute: float, target: float, probability: float):
+    """The fit on every run with 500 bootstrap draws (cached per data and law), asked both risk questions."""
+    fitted = fit(_table, fingerprint, law, RISK_DRAWS)
+    return (sl.risk.probability_of_target(fitted, target, compute=compute),
+            sl.risk.compute_for_probability(fitted, target, probability))

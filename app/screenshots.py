@@ -22,7 +22,8 @@ PAGES = (("home.png", "", "Loss at this budget"),
          ("downstream.png", "Downstream", "Forecast error"),
          ("hyperparameters.png", "Hyperparameters", "above the optimum"),
          ("sparse_runs.png", "Sparse_runs", "Start dense at"),
-         ("repeated_data.png", "Repeated_data", "over the unique data"))
+         ("repeated_data.png", "Repeated_data", "over the unique data"),
+         ("backtests.png", "Backtests", "Probability of reaching"))
 
 
 @contextmanager
@@ -51,7 +52,8 @@ def serve(log=subprocess.DEVNULL):
         proc.wait(timeout=30)
 
 
-def main() -> None:
+def main(only: tuple[str, ...] = ()) -> None:
+    """Every page's screenshot, or only those named (``python app/screenshots.py backtests.png``)."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         raise SystemExit("no chromium on PATH (apt-get install chromium)")
@@ -63,7 +65,7 @@ def main() -> None:
             browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
             # Streamlit scrolls inside its own container, so a tall viewport is what captures the whole page
             page = browser.new_page(viewport={"width": 1400, "height": 3400})
-            for name, path, ready in PAGES:
+            for name, path, ready in [p for p in PAGES if not only or p[0] in only]:
                 page.goto(f"{url}/{path}")
                 page.get_by_text(ready).first.wait_for(timeout=600_000)
                 page.wait_for_selector("[data-testid='stStatusWidget']", state="detached", timeout=600_000)
@@ -74,4 +76,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(tuple(sys.argv[1:]))

@@ -141,3 +141,14 @@ def test_the_repeated_data_page_allocates_under_a_cap_on_unique_tokens():
     # fits/datablations' R_D* and R_N*, and the allocation at 1e22 FLOP over 1.8e10 unique tokens (13.9 epochs)
     assert "**R_D\\* = 15.37, R_N\\* = 5.32**" in _texts(at)
     assert "**6.67e+09 parameters on 2.5e+11 tokens: 13.9 epochs**" in _texts(at)
+
+
+@pytest.mark.slow  # six laws backtested on Epoch's 240 runs, and a 1000-draw bootstrap for the risk
+def test_the_backtest_page_ranks_the_laws_and_gives_the_risk():
+    at = AppTest.from_file(str(ROOT / "app" / "pages" / "7_Backtests.py"), default_timeout=900).run()
+    assert not at.exception and not at.error
+    ranking = at.dataframe[0].value
+    assert list(ranking["law"])[0] == "chinchilla"  # at the default cut (the highest of six), no bootstrap
+    assert any("Laws ranked by backtest error" in c.value for c in at.code)
+    assert "Probability of reaching 1.95" in _texts(at)
+    assert any("Compute for a 90% chance of reaching 1.95" in c.value for c in at.code)

@@ -27,9 +27,9 @@ def table():
 
 def test_backtest_of_the_true_law_scores_at_the_noise_and_its_run_band_covers(table):
     cut = float(np.quantile(table["C"], 0.7))
-    b = backtest("chinchilla", table, cut=cut, n_boot=200)
+    b = backtest("chinchilla", table, cut=cut, n_boot=100)
     assert b.n_train + b.n_test == len(table) and b.n_test == int(np.sum(table["C"] > cut))
-    assert b.converged and b.n_draws == 200
+    assert b.converged and b.n_draws == 100
     # the true law forecasts to the scatter of the runs (1%): an RMS log error within twice it
     assert b.rmse_log < 2 * NOISE
     # a new run's band (the law's draws plus the fit's residual scatter) should hold about 90% of held-out runs;
