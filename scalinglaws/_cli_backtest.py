@@ -49,7 +49,8 @@ def add_parsers(sub) -> None:
 def _print(objects, as_json: bool) -> None:
     import json
 
-    print(json.dumps([o.to_dict() for o in objects], indent=2) if as_json else "\n\n".join(o.summary() for o in objects))
+    text = json.dumps([o.to_dict() for o in objects], indent=2) if as_json else "\n\n".join(o.summary() for o in objects)
+    print(text)
 
 
 def cmd_backtest(args) -> int:

@@ -17,7 +17,8 @@ def add_log_options(p) -> None:
     g.add_argument("--set", action="append", default=[], metavar="[RUN:]KEY=VALUE",
                    help="a run value logs lack, for every run or one: N, tokens_per_step, seq_len, bs, bs_tokens, "
                         "U, N_avg (e.g. --set seq_len=2048 --set run-a:N=1.2e8)")
-    g.add_argument("--overrides", metavar="FILE", help="run values from a YAML or JSON file: {RUN or '*': {KEY: VALUE}}")
+    g.add_argument("--overrides", metavar="FILE",
+                   help="run values from a YAML or JSON file: {RUN or '*': {KEY: VALUE}}")
     g.add_argument("--max-bytes", type=float, help="refuse files larger than this (default 2 GiB)")
 
 

@@ -13,7 +13,8 @@ from typing import Any, Mapping, Sequence
 from ._schema import RunTable, SchemaError, concat_tables, matrix_from_csv, table_from_csv
 from .logs._tree import MAX_FILE_BYTES, MAX_UPLOAD_BYTES, size_text
 
-__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json", "write_runs", "runs_csv"]
+__all__ = ["read_runs", "read_uploads", "read_matrix", "csv_columns", "read_json", "write_json", "write_runs",
+           "runs_csv"]
 
 
 def read_runs(path: str | os.PathLike, *, require: Sequence[str] = (), drop_empty: bool = False,
