@@ -49,8 +49,10 @@ def add_parsers(sub) -> None:
 def _print(objects, as_json: bool) -> None:
     import json
 
-    text = json.dumps([o.to_dict() for o in objects], indent=2) if as_json else "\n\n".join(o.summary() for o in objects)
-    print(text)
+    if as_json:
+        print(json.dumps([o.to_dict() for o in objects], indent=2))
+    else:
+        print("\n\n".join(o.summary() for o in objects))
 
 
 def cmd_backtest(args) -> int:
