@@ -37,10 +37,17 @@ class IsoflopResult:
     n_r2: float
     window: int
     skipped: tuple[str, ...] = ()
+    # with a bootstrap over runs (each budget's sweep resampled): the exponents' percentile intervals
+    n_exponent_band: tuple[float, float] = (float("nan"), float("nan"))
+    d_exponent_band: tuple[float, float] = (float("nan"), float("nan"))
+    level: float = 0.9
+    n_boot: int = 0
+    boot_failed: int = 0  # resamples with fewer than two budgets that bracket their minimum
 
     def to_dict(self) -> dict:
         out = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()}
         out["skipped"] = list(self.skipped)
+        out["n_exponent_band"], out["d_exponent_band"] = list(self.n_exponent_band), list(self.d_exponent_band)
         return out
 
     def rows(self) -> list[dict]:
@@ -50,13 +57,21 @@ class IsoflopResult:
 
     def summary(self) -> str:
         lines = [f"IsoFLOP (approach 2, parabola through {2 * self.window + 1} points around each minimum)",
-                 f"  N*(C) = {self.n_coef:.4g} C^{self.n_exponent:.4f}   (R^2 {self.n_r2:.4f})",
-                 f"  D*(C) = {self.d_coef:.4g} C^{self.d_exponent:.4f}",
+                 f"  N*(C) = {self.n_coef:.4g} C^{self.n_exponent:.4f}   (R^2 {self.n_r2:.4f}){self._band('n')}",
+                 f"  D*(C) = {self.d_coef:.4g} C^{self.d_exponent:.4f}{self._band('d')}",
                  f"  {'C':>10} {'N*':>11} {'D*':>11} {'loss*':>8}"]
         lines += [f"  {c:>10.3g} {n:>11.4g} {d:>11.4g} {lo:>8.4f}"
                   for c, n, d, lo in zip(self.compute, self.n_opt, self.d_opt, self.loss_opt)]
         lines += [f"  skipped: {s}" for s in self.skipped]
+        if self.boot_failed:
+            lines.append(f"  {self.boot_failed} of {self.n_boot} resamples left fewer than two budgets with an "
+                         "interior minimum (left out of the bands)")
         return "\n".join(lines)
+
+    def _band(self, which: str) -> str:
+        lo, hi = getattr(self, f"{which}_exponent_band")
+        return (f"   {100 * self.level:g}% ({lo:.4f}, {hi:.4f}) over {self.n_boot} run resamples"
+                if np.isfinite(lo) else "")
 
 
 def _line(x, y):
@@ -66,19 +81,15 @@ def _line(x, y):
     return float(slope), float(intercept), float(r2)
 
 
-def isoflop(table: RunTable, *, window: int = 2) -> IsoflopResult:
-    """Approach 2 on a table with columns C (the budget of each run), N and loss."""
-    missing = [c for c in ("C", "N", "loss") if c not in table]
-    if missing:
-        raise InputError(f"isoflop needs columns C, N and loss; missing: {missing}")
+def _valleys(c_values, n_values, losses, window):
     budgets, n_opt, loss_opt, skipped = [], [], [], []
-    for c in np.unique(table["C"]):
-        rows = table["C"] == c
-        order = np.argsort(table["N"][rows])
-        log_n, loss = np.log(table["N"][rows][order]), table["loss"][rows][order]
+    for c in np.unique(c_values):
+        rows = c_values == c
+        order = np.argsort(n_values[rows])
+        log_n, loss = np.log(n_values[rows][order]), losses[rows][order]
         best = int(np.argmin(loss))
         sel = slice(max(0, best - window), best + window + 1)
-        if len(log_n[sel]) < 3:
+        if len(np.unique(log_n[sel])) < 3:
             skipped.append(f"C = {c:.3g}: fewer than 3 model sizes")
             continue
         c2, c1, c0 = np.polyfit(log_n[sel], loss[sel], 2)
@@ -89,11 +100,42 @@ def isoflop(table: RunTable, *, window: int = 2) -> IsoflopResult:
         budgets.append(c)
         n_opt.append(np.exp(vertex))
         loss_opt.append(c0 - c1 * c1 / (4.0 * c2))
+    return np.array(budgets), np.array(n_opt), np.array(loss_opt), skipped
+
+
+def isoflop(table: RunTable, *, window: int = 2, n_boot: int = 0, seed: int = 0, level: float = 0.9
+            ) -> IsoflopResult:
+    """Approach 2 on a table with columns C (the budget of each run), N and loss.
+
+    With ``n_boot``, each budget's sweep is resampled (its runs drawn with replacement, so every budget keeps its
+    size), approach 2 rerun, and the exponents of N*(C) and D*(C) given ``level`` percentile intervals; a resample
+    that leaves fewer than two budgets with an interior minimum is counted and left out."""
+    missing = [c for c in ("C", "N", "loss") if c not in table]
+    if missing:
+        raise InputError(f"isoflop needs columns C, N and loss; missing: {missing}")
+    c_values, n_values, losses = (np.asarray(table[k], dtype=float) for k in ("C", "N", "loss"))
+    budgets, n_opt, loss_opt, skipped = _valleys(c_values, n_values, losses, window)
     if len(budgets) < 2:
         raise InputError("isoflop needs at least two budgets with an interior minimum; " + "; ".join(skipped))
-    budgets, n_opt = np.array(budgets), np.array(n_opt)
     d_opt = budgets / (6.0 * n_opt)
     a, ka, r2 = _line(np.log(budgets), np.log(n_opt))
     b, kb, _ = _line(np.log(budgets), np.log(d_opt))
-    return IsoflopResult(budgets, n_opt, d_opt, np.array(loss_opt), a, float(np.exp(ka)), b, float(np.exp(kb)), r2,
-                         window, tuple(skipped))
+    bands, failed = {}, 0
+    if n_boot:
+        rng = np.random.default_rng(seed)
+        groups = [np.flatnonzero(c_values == c) for c in np.unique(c_values)]
+        exponents = []
+        for _ in range(int(n_boot)):
+            rows = np.concatenate([rng.choice(g, len(g)) for g in groups])
+            cb, nb, _, _ = _valleys(c_values[rows], n_values[rows], losses[rows], window)
+            if len(cb) < 2:
+                failed += 1
+                continue
+            exponents.append((_line(np.log(cb), np.log(nb))[0], _line(np.log(cb), np.log(cb / (6.0 * nb)))[0]))
+        if exponents:
+            e = np.array(exponents)
+            tail = 50.0 * (1.0 - level)
+            bands = {"n_exponent_band": tuple(float(v) for v in np.percentile(e[:, 0], [tail, 100 - tail])),
+                     "d_exponent_band": tuple(float(v) for v in np.percentile(e[:, 1], [tail, 100 - tail]))}
+    return IsoflopResult(budgets, n_opt, d_opt, loss_opt, a, float(np.exp(ka)), b, float(np.exp(kb)), r2,
+                         window, tuple(skipped), level=level, n_boot=int(n_boot), boot_failed=failed, **bands)

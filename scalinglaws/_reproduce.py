@@ -137,11 +137,17 @@ def _run_allocation(spec: dict, root: Path) -> tuple[dict, dict]:
 def _run_isoflop(spec: dict, root: Path) -> tuple[dict, dict]:
     table = _table(spec, root)
     values, details = {}, {}
+    text = []
     for name, labels in spec["groups"].items():
-        result = isoflop(table.where(**labels), window=spec.get("window", 2))
+        result = isoflop(table.where(**labels), window=spec.get("window", 2), n_boot=spec.get("n_boot", 0),
+                         seed=spec.get("seed", 0))
         values[f"{name}:n_exponent"] = result.n_exponent
         details[name] = {"labels": labels, **result.to_dict()}
-    return values, details
+        if result.n_boot:
+            lo, hi = result.n_exponent_band
+            text.append(f"{name}: N* ~ C^{result.n_exponent:.4f}, {100 * result.level:g}% ({lo:.4f}, {hi:.4f}) over "
+                        f"{result.n_boot} run resamples")
+    return values, details, text
 
 
 RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {

@@ -120,6 +120,9 @@ def _parser() -> argparse.ArgumentParser:
     i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
     i.add_argument("runs")
     i.add_argument("--window", type=int, default=2)
+    i.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="resample each budget's runs N times for bands on the exponents")
+    i.add_argument("--seed", type=int, default=0)
     i.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE")
     i.add_argument("--drop-empty", action="store_true")
     add_log_options(i)
@@ -292,7 +295,8 @@ def _cmd_reproduce(args) -> int:
 def _cmd_isoflop(args) -> int:
     from scalinglaws._isoflop import isoflop
 
-    print(isoflop(load_table(args, require=("C", "N", "loss")), window=args.window).summary())
+    table = load_table(args, require=("C", "N", "loss"))
+    print(isoflop(table, window=args.window, n_boot=args.bootstrap, seed=args.seed).summary())
     return EXIT_OK
 
 

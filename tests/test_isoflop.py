@@ -27,3 +27,32 @@ def test_needs_bracketing_sweeps():
     t = sl.table_from_columns({"C": [1e18] * 3 + [1e19] * 3, "N": [1e7, 2e7, 4e7] * 2, "loss": [3, 2.9, 2.8] * 2})
     with pytest.raises(ValueError, match="at least two budgets"):
         isoflop(t)
+
+
+def test_bands_over_run_resamples_cover_the_truth_at_about_their_level():
+    """Sweeps of a symmetric law (exponent 0.5 exactly) with 1% noise: over 40 noisy data sets the 90% band of the
+    exponent, from 200 resamples of each budget's runs, holds the truth in most of them."""
+    law = sl.FitResult(law="chinchilla", params=sl.get_law("chinchilla").from_natural(
+        {"A": 400.0, "B": 400.0, "E": 1.7, "alpha": 0.3, "beta": 0.3}))
+    covered, widths = 0, []
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        rows = {"C": [], "N": [], "loss": []}
+        for c in np.logspace(18, 22, 5):
+            for n in np.sqrt(c / 6) * np.logspace(-0.6, 0.6, 9):
+                rows["C"].append(c)
+                rows["N"].append(n)
+                rows["loss"].append(float(law.predict({"N": n, "D": c / (6 * n)})[0]) * np.exp(0.01 * rng.normal()))
+        result = isoflop(sl.table_from_columns(rows), n_boot=200, seed=seed)
+        lo, hi = result.n_exponent_band
+        assert lo <= result.n_exponent <= hi and result.n_boot == 200
+        covered += lo <= 0.5 <= hi
+        widths.append(hi - lo)
+    print(f"\n90% bands of the N* exponent held the truth in {covered} of 40 data sets (mean width "
+          f"{np.mean(widths):.3f})")
+    # at a true 90% coverage, 40 data sets hold the truth 36 +- 2 times: at least 28 leaves room for a bootstrap
+    # of 9-point sweeps to run somewhat short (here it runs wide: 40 of 40)
+    assert covered >= 28
+    again = isoflop(sl.table_from_columns(rows), n_boot=200, seed=39)
+    assert again.n_exponent_band == result.n_exponent_band  # the seed fixes the resamples
+    assert "over 200 run resamples" in result.summary()
