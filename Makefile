@@ -22,7 +22,7 @@ app: $(STAMP)
 		--browser.gatherUsageStats false
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2  # two workers: a fresh clone is compile-bound (12.5-13.7 min of tests in two)
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal  # two workers, an idle one takes queued tests from the other
 
 # quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, the browser, long studies)
 test-fast: $(STAMP)

@@ -34,3 +34,9 @@ def chinchilla_table():
 def chinchilla_fit(chinchilla_table):
     """Besiroglu et al.'s fit: Huber sum over Hoffmann's (published) grid."""
     return sl.fit("chinchilla", chinchilla_table, grid="published")
+
+
+def pytest_collection_modifyitems(config, items):
+    # the slow tier first: with two workers, a long test collected last (a reproduction, a notebook) would run alone
+    # at the end while the other worker idles; run first, the short tests fill in around it
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
