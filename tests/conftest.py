@@ -37,6 +37,9 @@ def chinchilla_fit(chinchilla_table):
 
 
 def pytest_collection_modifyitems(config, items):
-    # the slow tier first: with two workers, a long test collected last (a reproduction, a notebook) would run alone
-    # at the end while the other worker idles; run first, the short tests fill in around it
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # modules holding slow tests first, each module kept together (its module-scoped fixtures are built once): with
+    # two workers, a long test collected last (a reproduction, a notebook) would run alone at the end while the
+    # other worker idles; run first, the short tests fill in around it
+    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (item.module.__name__ not in slow_modules, order[id(item)]))
