@@ -256,7 +256,7 @@ def compare_laws(table: RunTable, laws: Sequence[str] | None = None, *, cut: flo
         except (InputError, SchemaError, FitError) as exc:
             rows.append({"law": name, "failed": _why(exc)})
             continue
-        row = {"law": name, "params": len(law.free_params) if hasattr(law, "free_params") else len(law.params),
+        row = {"law": name, "params": len(law.params),
                "rmse_log": float(np.mean([t.rmse_log for t in tests])),
                "mean_abs_rel": float(np.mean([t.mean_abs_rel for t in tests])),
                "coverage": float(np.nanmean([t.coverage for t in tests])) if n_boot else float("nan"),
