@@ -1,4 +1,5 @@
-r"""A benchmark simulator: items of known difficulty, models whose ability grows with compute, sampled pass rates.
+r"""Simulators: training runs from a known law (``simulate_runs``), and a benchmark of items of known difficulty
+on models whose ability grows with compute, with sampled pass rates (``simulate_benchmark``).
 
 Item-response style (Lord 1980; two-parameter logistic with a guessing floor): model ability grows linearly in
 log compute, :math:`\theta(C) = \kappa \log_{10}(C / C_0)`, and item i is passed with probability
@@ -17,6 +18,10 @@ Four kinds of items are mixed:
 
 The truth (``Benchmark.truth(C)``) is the expected full-set accuracy, the mean of the items' :math:`p_i(C)` (a
 noisy item's mean for those).
+
+``simulate_runs`` gives runs of a law at known parameters: each run's target is the law's prediction times
+:math:`\exp(\varepsilon)`, :math:`\varepsilon \sim N(0, \sigma^2)` (multiplicative scatter, as a loss law's log residuals
+assume), so that a method's recovery, bands and run suggestions can be checked against the truth.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 
 from .cod import Benchmark
 
-__all__ = ["simulate_benchmark"]
+__all__ = ["simulate_benchmark", "simulate_runs"]
 
 KINDS = ("regular", "emergent", "flat", "noisy")
 
@@ -64,3 +69,24 @@ def simulate_benchmark(seed: int = 0, *, n_items: int = 400, compute=None, mix=(
 
     return Benchmark(rates, compute, tuple(f"item{i:04d}" for i in range(n_items)),
                      tuple(f"model{j}" for j in range(len(compute))), np.full(n_items, guess), tuple(kinds), truth)
+
+
+def simulate_runs(law, truth, inputs, *, noise: float = 0.02, seed: int = 0, prefix: str = "sim"):
+    """A RunTable of runs of ``law`` (a name or a Law) at the true *natural* parameters ``truth`` (Chinchilla:
+    A, B, E, alpha, beta), one run per row of ``inputs`` (columns by name), the target scattered by a factor
+    exp(N(0, ``noise``^2)). Run ids are ``prefix`` and the row's number."""
+    import jax.numpy as jnp
+
+    from ._schema import table_from_columns
+    from .laws import get_law
+
+    law = get_law(law)
+    cols = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in inputs.items()}
+    n = max(len(v) for v in cols.values())
+    cols = {k: np.broadcast_to(v, (n,)).copy() for k, v in cols.items()}
+    params = {k: jnp.asarray(v) for k, v in law.from_natural(truth).items()}
+    mean = np.asarray(law.predict(params, law.features(cols)), dtype=float)
+    scatter = np.exp(np.random.default_rng(seed).normal(0.0, noise, n)) if noise else 1.0
+    width = len(str(n - 1))
+    return table_from_columns({"run": [f"{prefix}{i:0{width}d}" for i in range(n)], **cols,
+                               law.target: mean * scatter}, source=f"simulated {law.name}")

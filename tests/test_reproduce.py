@@ -10,7 +10,7 @@ from scalinglaws import reproduce
 
 ENTRIES = ["chinchilla_epoch", "chinchilla_allocation", "isoflop_owt2", "lr_schedules_25M", "lr_schedules_100M",
            "gadre_c4", "gadre_rw", "cod_pythia_arithmetic", "cod_gadre_tasks",
-           "datablations", "steplaw_published", "steplaw_dense", "backtest_epoch"]
+           "datablations", "steplaw_published", "steplaw_dense", "backtest_epoch", "suggest_simulated"]
 
 
 def test_every_entry_is_listed(root):
