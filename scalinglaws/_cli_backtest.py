@@ -1,11 +1,12 @@
-"""CLI verbs: ``backtest`` (fit below a cut, forecast above, score), ``compare`` (rank laws by backtest error) and
-``risk`` (the probability that a planned run reaches a target, and the budget for a chosen probability)."""
+"""CLI verbs: ``backtest`` (fit below a cut, forecast above, score), ``compare`` (rank laws by backtest error),
+``risk`` (the probability that a planned run reaches a target, and the budget for a chosen probability) and
+``suggest`` (the next runs that most narrow the forecast band at a target, within a compute cap)."""
 
 from __future__ import annotations
 
 from ._errors import InputError
 
-__all__ = ["add_parsers", "cmd_backtest", "cmd_compare", "cmd_risk"]
+__all__ = ["add_parsers", "cmd_backtest", "cmd_compare", "cmd_risk", "cmd_suggest"]
 
 
 def _common(p, log_options):
@@ -44,6 +45,25 @@ def add_parsers(sub) -> None:
                    help="the budget reaching the target with these probabilities")
     r.add_argument("--hold", action="append", default=[], metavar="NAME=VALUE", help="an input held fixed (U=1e11)")
     r.add_argument("--json", action="store_true")
+    s = sub.add_parser("suggest", help="the next runs, within a compute cap, that most narrow the band at a target")
+    s.add_argument("runs")
+    s.add_argument("--law", help="the law to fit (fitted and bootstrapped here), or give --result")
+    s.add_argument("--result", help="FIT.json of these runs from `scalinglaws fit --bootstrap N`")
+    s.add_argument("--budget", type=float, help="target: the compute-optimal run at this compute (FLOP)")
+    s.add_argument("--at", action="append", default=[], metavar="NAME=VALUE", help="target: the run at these inputs")
+    s.add_argument("--cap", type=float, required=True, help="the compute the new runs may cost together (FLOP)")
+    s.add_argument("-k", "--count", type=int, default=4, help="how many runs to suggest (default 4)")
+    s.add_argument("--hold", action="append", default=[], metavar="NAME=VALUE", help="an input held fixed (U=1e11)")
+    s.add_argument("--bootstrap", type=int, default=200, metavar="N", help="run resamples with --law (default 200)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--level", type=float, default=0.9)
+    s.add_argument("--out", help="write the suggested runs as CSV (the columns to fill in once they are made)")
+    s.add_argument("--drop-largest", metavar="COLUMN:K")
+    s.add_argument("--drop-empty", action="store_true")
+    s.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE")
+    s.add_argument("--json", action="store_true")
+    log_options = add_log_options
+    log_options(s)
 
 
 def _print(objects, as_json: bool) -> None:
@@ -97,4 +117,35 @@ def cmd_risk(args) -> int:
         out.append(probability_of_target(result, args.target, at=at))
     out += [compute_for_probability(result, args.target, p, fixed=held) for p in args.probability]
     _print(out, args.json)
+    return 0
+
+
+def cmd_suggest(args) -> int:
+    import scalinglaws as sl
+
+    from .cli import _load_result, load_table, pairs
+    from .suggest import suggest_runs
+
+    if (args.law is None) == (args.result is None):
+        raise InputError("give --law LAW (fitted and bootstrapped here) or --result FIT.json, one of them")
+    table = load_table(args)
+    if args.result:
+        result = _load_result(args.result)
+    else:
+        result = sl.fit(args.law, table)
+        result = sl.bootstrap(result, table, args.bootstrap, seed=args.seed)
+    try:
+        held = {k: float(v) for k, v in pairs(args.hold, "--hold").items()}
+        at = {k: float(v) for k, v in pairs(args.at, "--at").items()} or None
+    except ValueError as exc:
+        raise InputError(f"--hold and --at values must be numbers: {exc}") from None
+    out = suggest_runs(result, table, k=args.count, cap=args.cap, budget=args.budget, at=at, fixed=held,
+                       level=args.level)
+    _print([out], args.json)
+    if args.out:
+        from ._io import write_text
+
+        write_text(args.out, out.to_csv())
+        if not args.json:
+            print(f"wrote {args.out}")
     return 0

@@ -115,14 +115,19 @@ def write_json(path: str | os.PathLike, payload: Any) -> None:
     tmp.replace(path)
 
 
-def write_runs(table: RunTable, path: str | os.PathLike) -> None:
-    """Write a run table as the canonical CSV (see :func:`runs_csv`), e.g. the table ``scalinglaws convert`` made
-    from logs."""
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(runs_csv(table))
+    tmp.write_text(text)
     tmp.replace(path)
+
+
+def write_runs(table: RunTable, path: str | os.PathLike) -> None:
+    """Write a run table as the canonical CSV (see :func:`runs_csv`), e.g. the table ``scalinglaws convert`` made
+    from logs."""
+    write_text(path, runs_csv(table))
 
 
 def runs_csv(table: RunTable) -> str:

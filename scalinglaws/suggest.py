@@ -80,7 +80,7 @@ class RunSuggestions:
         return {k: np.array([r[k] for r in self.runs]) for k in keys}
 
     def rows(self) -> list[dict]:
-        return [{"run": i + 1, **r} for i, r in enumerate(self.runs)]
+        return [{"run": f"suggested{i + 1}", **r} for i, r in enumerate(self.runs)]
 
     def to_csv(self) -> str:
         return csv_text(self.rows())
@@ -130,7 +130,8 @@ def _target(result: FitResult, budget, at, fixed) -> tuple[dict, dict]:
     """(the target's inputs for the law, the target as reported)."""
     law = result.law
     if (budget is None) == (at is None):
-        raise InputError("give the target as budget= (the compute-optimal run at that compute) or at= (its inputs)")
+        raise InputError("give the target, one of: a budget (budget=, --budget: the compute-optimal run at that "
+                         "compute) or a run's inputs (at=, --at NAME=VALUE)")
     if at is not None:
         missing = [c for c in law.inputs if c not in at]
         if missing:

@@ -78,7 +78,28 @@ def test_refusals_name_the_problem(simulated):
         suggest.suggest_runs(result.without_draws(), table, k=4, cap=1e20, budget=1e22)
     with pytest.raises(sl.InputError, match="raise the cap"):
         suggest.suggest_runs(result, table, k=4, cap=1e12, budget=1e22)
-    with pytest.raises(sl.InputError, match="budget= .* or at="):
+    with pytest.raises(sl.InputError, match="a budget .* or a run's inputs"):
         suggest.suggest_runs(result, table, k=4, cap=1e20)
     with pytest.raises(sl.InputError, match="positive whole number"):
         suggest.suggest_runs(result, table, k=0, cap=1e20, budget=1e22)
+
+
+def test_cli_suggest(tmp_path, capsys, simulated):
+    from scalinglaws.cli import main
+
+    table, _ = simulated
+    csv, fit_json, out = tmp_path / "runs.csv", tmp_path / "fit.json", tmp_path / "next.csv"
+    sl.write_runs(table, csv)
+    assert main(["fit", str(csv), "--law", "chinchilla", "--bootstrap", "100", "--out", str(fit_json)]) == 0
+    capsys.readouterr()
+    assert main(["suggest", str(csv), "--result", str(fit_json), "--budget", "1e22", "--cap", "1e20", "-k", "3",
+                 "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "3 runs within a cap of 1e+20 FLOP" in text and "a compute ladder of 3" in text
+    written = sl.read_runs(out)
+    assert written.n_runs == 3 and np.all(6 * written["N"] * written["D"] <= 1e20)
+    # no target, or both ways of giving one: exit 2 with the reason
+    assert main(["suggest", str(csv), "--result", str(fit_json), "--cap", "1e20"]) == 2
+    assert "a budget" in capsys.readouterr().err
+    assert main(["suggest", str(csv), "--cap", "1e20", "--budget", "1e22"]) == 2
+    assert "--law LAW" in capsys.readouterr().err
