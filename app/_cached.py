@@ -438,3 +438,11 @@ def risk(_table: sl.RunTable, fingerprint: str, law: str, compute: float, target
     fitted = fit(_table, fingerprint, law, RISK_DRAWS)
     return (sl.risk.probability_of_target(fitted, target, compute=compute),
             sl.risk.compute_for_probability(fitted, target, probability))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def suggestions(_table: sl.RunTable, fingerprint: str, law: str, compute: float, cap: float, k: int):
+    """The next ``k`` runs within ``cap`` for the compute-optimal forecast at ``compute``, from the same
+    bootstrapped fit as the risk."""
+    fitted = fit(_table, fingerprint, law, RISK_DRAWS)
+    return sl.suggest.suggest_runs(fitted, _table, k=k, cap=cap, budget=compute)

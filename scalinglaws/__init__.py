@@ -53,6 +53,7 @@ from ._result import FitResult as FitResult  # noqa: E402
 from ._reproduce import reproduce as reproduce  # noqa: E402
 from . import backtest as backtest  # noqa: E402
 from . import risk as risk  # noqa: E402
+from . import suggest as suggest  # noqa: E402
 from ._result import preset as preset  # noqa: E402
 from ._schema import RunTable as RunTable  # noqa: E402
 from ._schema import SchemaError as SchemaError  # noqa: E402

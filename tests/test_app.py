@@ -152,3 +152,8 @@ def test_the_backtest_page_ranks_the_laws_and_gives_the_risk():
     assert any("Laws ranked by backtest error" in c.value for c in at.code)
     assert "Probability of reaching 1.95" in _texts(at)
     assert any("Compute for a 90% chance of reaching 1.95" in c.value for c in at.code)
+    # the next runs: four, within the default cap of 1e22 FLOP together
+    runs = at.dataframe[-1].value
+    assert len(runs) == 4 and runs["cost"].sum() <= 1e22 * (1 + 1e-9)
+    assert any("Runs that most narrow the 90% band" in c.value for c in at.code)
+    assert "Expected band width" in _texts(at)

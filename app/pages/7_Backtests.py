@@ -1,6 +1,7 @@
 """Is this forecast any good, and which law to believe: each law the columns allow, fitted on the runs below a
-compute cut and scored on the runs above it, ranked by that error, with its forecast at a target budget; and the
-risk that a planned run misses a target. Every number is a library call (see _cached.py)."""
+compute cut and scored on the runs above it, ranked by that error, with its forecast at a target budget; the
+risk that a planned run misses a target; and which runs to make next. Every number is a library call (see
+_cached.py)."""
 
 import streamlit as st
 
@@ -66,3 +67,21 @@ except sl.InputError as exc:
     st.stop()
 st.markdown(f"**{risk.summary().splitlines()[0]}**")
 st.code(risk.summary() + "\n\n" + budget.summary(), language=None)
+
+st.subheader("Which runs to make next")
+st.caption("The runs, within a compute cap for all of them together, that most narrow the band of the "
+           "compute-optimal loss at the target compute: chosen on the fit's curvature averaged over its bootstrap "
+           "draws, each with the band expected once it is made, beside a compute-optimal ladder of the same cost.")
+left, right = st.columns(2)
+cap = left.number_input("Compute for the new runs together (FLOP)", min_value=1e10, value=1e22,
+                        format="%.3g", key="sug_cap")
+count = right.slider("Runs", 1, 8, 4, key="sug_k")
+try:
+    plan = cached.suggestions(table, table.fingerprint(), risk_law, float(target), float(cap), int(count))
+except sl.InputError as exc:
+    st.error(str(exc))
+    st.stop()
+st.markdown(f"**Expected band width {plan.expected_width:.4g} after these runs, from {plan.width:.4g} now**")
+st.dataframe(plan.rows(), hide_index=True)
+st.code(plan.summary(), language=None)
+st.download_button("Download the runs to make (CSV)", plan.to_csv(), file_name="next_runs.csv", key="sug_download")
