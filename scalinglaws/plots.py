@@ -15,7 +15,7 @@ from ._schema import RunTable
 from .laws.downstream import cod_law
 
 __all__ = ["plot_parity", "plot_residuals", "plot_frontier", "plot_isoflop", "plot_curves", "plot_curve_forecast",
-           "to_png", "close"]
+           "plot_backtest", "plot_suggestions", "to_png", "close"]
 
 
 def _with_band(ax, x, value, lower, upper, colour, *, label=None, band_label=None, lw=1.5, alpha=0.2):
@@ -267,6 +267,54 @@ def plot_epochs(result: FitResult, N: float, U: float, *, epochs=None, level: fl
                band_label=f"{100 * level:g}% band")
     ax.plot(epochs, fresh.value, "--", color="0.4", label="the same tokens, all unique")
     ax.set(xscale="log", xlabel="epochs D / U", ylabel="loss", title=f"{result.law.name}: N = {N:.3g}")
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def plot_backtest(bt, ax=None):
+    """A backtest's held-out runs: each run's measured value against the cut column, beside its forecast with the
+    law's band (thick) and a new run's band (thin); the cut as a vertical line."""
+    ax = _axes(ax)
+    rows = bt.rows
+    x = np.array([r[bt.by] for r in rows])
+    actual, predicted = np.array([r["actual"] for r in rows]), np.array([r["predicted"] for r in rows])
+    for lo_key, hi_key, lw, label in (("run_lower", "run_upper", 1, "band of a new run"),
+                                      ("lower", "upper", 3, "band of the law")):
+        lo, hi = np.array([r[lo_key] for r in rows]), np.array([r[hi_key] for r in rows])
+        if np.isfinite(lo).all():
+            ax.vlines(x, lo, hi, color="tab:blue", lw=lw, alpha=0.45, label=f"{100 * bt.level:g}% {label}")
+    ax.plot(x, predicted, "_", color="tab:blue", ms=10, mew=2, label="forecast")
+    ax.plot(x, actual, "o", color="black", ms=4, label="measured")
+    ax.axvline(bt.cut, color="grey", ls="--", lw=1)
+    ax.set_xscale("log")
+    target = bt.result.law.target if bt.result is not None else "target"
+    ax.set(xlabel=bt.by, ylabel=f"held-out {target}",
+           title=f"{bt.law}: fitted on {bt.by} <= {bt.cut:.3g}, forecast above")
+    ax.legend(fontsize=8)
+    return ax.figure
+
+
+def plot_suggestions(suggestions, table: RunTable, *, size: str = "N", data: str = "D", ax=None):
+    """The runs made (dots), the suggested next runs (stars, numbered) and the compute ladder of the same cost
+    (triangles) in the plane of ``size`` and ``data``, with the target (a cross) where it has both."""
+    ax = _axes(ax)
+    ax.scatter(table[size], table[data], s=10, color="grey", alpha=0.6, label="runs made")
+    runs = suggestions.runs
+    ax.scatter([r[size] for r in runs], [r[data] for r in runs], marker="*", s=160, color="tab:red",
+               label="suggested", zorder=3)
+    at: dict = {}  # a run suggested twice (a replicate) is one star with both numbers
+    for i, r in enumerate(runs, 1):
+        at.setdefault((r[size], r[data]), []).append(str(i))
+    for where, numbers in at.items():
+        ax.annotate(",".join(numbers), where, textcoords="offset points", xytext=(6, 4), fontsize=8)
+    if suggestions.ladder:
+        ax.scatter([r[size] for r in suggestions.ladder], [r[data] for r in suggestions.ladder], marker="^", s=50,
+                   color="tab:blue", label="ladder of the same cost", zorder=2)
+    if size in suggestions.target and data in suggestions.target:
+        ax.scatter([suggestions.target[size]], [suggestions.target[data]], marker="x", s=80, color="black",
+                   label="target")
+    ax.set(xscale="log", yscale="log", xlabel=size, ylabel=data,
+           title=f"next runs: band {suggestions.width:.3g} now, {suggestions.expected_width:.3g} expected")
     ax.legend(fontsize=8)
     return ax.figure
 

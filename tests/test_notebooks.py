@@ -12,7 +12,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def test_the_four_workflows_are_there():
     assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "chinchilla", "planning_a_budget", "lr_schedules", "downstream",
-                                           "before_a_big_run"}
+                                           "before_a_big_run", "forecast_quality"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
