@@ -25,7 +25,8 @@ from ._errors import InputError, UnreachableTargetError
 from ._law import Law
 from ._result import FitResult, _broadcast, percentile_interval
 
-__all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "compute_for_target"]
+__all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "compute_for_target",
+           "allocation_exponent"]
 
 _LOG_C_RANGE = (np.log(1e6), np.log(1e40))
 _BATCH_ELEMENTS = 20_000_000  # draws evaluated together: at most this many elements in their largest input
@@ -339,3 +340,27 @@ def compute_for_target(result: FitResult, target: float, *, fixed: Mapping[str, 
             f"floor lies at or above it{f'; at 1e40 FLOP it predicts {floor:.5g}' if np.isfinite(floor) else ''}): "
             "choose a higher target")
     return allocation
+
+
+def allocation_exponent(result: FitResult, c_lo: float, c_hi: float, *, fixed: Mapping[str, float] | None = None,
+                        level: float = 0.9) -> Band:
+    """The exponent a of N*(C) ~ C^a between budgets ``c_lo`` and ``c_hi``: the slope of log N* in log C of the
+    law's compute-optimal allocation (for Chinchilla exactly beta / (alpha + beta)), with its band over the draws.
+    Any law that declares an allocation gives it, so approach 3 can be set beside approach 2's line."""
+    fixed = dict(fixed or {})
+    _require(result.law, "allocation", fixed)
+    if not 0 < c_lo < c_hi:
+        raise InputError(f"need 0 < c_lo < c_hi, not {c_lo}, {c_hi}")
+    law, fitted, draws = _param_sets(result)
+    fixed_j = {k: jnp.asarray(float(v)) for k, v in fixed.items()}
+    lo, hi = jnp.asarray(float(np.log(c_lo))), jnp.asarray(float(np.log(c_hi)))
+
+    def slope(p):
+        n_lo = _allocation(p, lo, fixed_j, law=law)["N"]
+        n_hi = _allocation(p, hi, fixed_j, law=law)["N"]
+        return (jnp.log(n_hi) - jnp.log(n_lo)) / (hi - lo)
+
+    value = np.asarray(slope(fitted))
+    if draws is None:
+        return Band(value, np.asarray(np.nan), np.asarray(np.nan))
+    return Band(value, *percentile_interval(np.asarray(jax.vmap(slope)(draws)), level))

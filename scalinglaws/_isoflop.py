@@ -8,12 +8,14 @@ For each compute budget C, the loss-minimising model size is located by a parabo
 are least-squares lines in log-log space. The optimal loss per budget is the parabola's minimum.
 
 Approach 2 is biased when a sweep is off-centre or alpha != beta (Czech et al. 2026): report it beside approach 3,
-not instead of it. Budgets whose parabola is not convex, or whose minimum lies outside the sweep, are skipped and
-reported.
+not instead of it (:func:`compare_approaches`: a law fitted to the same runs, the slope of its compute-optimal
+N* over the same budgets, both with bootstrap bands, and a warning when the bands do not meet). Budgets whose
+parabola is not convex, or whose minimum lies outside the sweep, are skipped and reported.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,7 @@ import numpy as np
 from ._errors import InputError
 from ._schema import RunTable
 
-__all__ = ["IsoflopResult", "isoflop"]
+__all__ = ["IsoflopResult", "isoflop", "ApproachComparison", "compare_approaches"]
 
 
 @dataclass(frozen=True)
@@ -139,3 +141,62 @@ def isoflop(table: RunTable, *, window: int = 2, n_boot: int = 0, seed: int = 0,
                      "d_exponent_band": tuple(float(v) for v in np.percentile(e[:, 1], [tail, 100 - tail]))}
     return IsoflopResult(budgets, n_opt, d_opt, loss_opt, a, float(np.exp(ka)), b, float(np.exp(kb)), r2,
                          window, tuple(skipped), level=level, n_boot=int(n_boot), boot_failed=failed, **bands)
+
+
+@dataclass(frozen=True)
+class ApproachComparison:
+    """Approach 2's N*(C) exponent beside approach 3's (a law fitted to the same runs), each with its band."""
+
+    approach2: IsoflopResult
+    law: str
+    exponent: float  # approach 3: d log N* / d log C of the fitted law over the sweep's budgets
+    band: tuple[float, float]
+    n_boot: int
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def disagree(self) -> bool:
+        lo2, hi2 = self.approach2.n_exponent_band
+        lo3, hi3 = self.band
+        return bool(np.isfinite([lo2, hi2, lo3, hi3]).all() and (hi2 < lo3 or hi3 < lo2))
+
+    def summary(self) -> str:
+        a2 = self.approach2
+        pct = f"{100 * a2.level:g}%"
+        lines = [f"N*(C) ~ C^a: approach 2 a = {a2.n_exponent:.4f}{a2._band('n')}",
+                 f"             approach 3 ({self.law}) a = {self.exponent:.4f}   {pct} ({self.band[0]:.4f}, "
+                 f"{self.band[1]:.4f}) over {self.n_boot} run resamples"]
+        return "\n".join(lines + [f"  warning: {w}" for w in self.warnings])
+
+    def to_dict(self) -> dict:
+        return {"approach2": self.approach2.to_dict(), "law": self.law, "exponent": self.exponent,
+                "band": list(self.band), "n_boot": self.n_boot, "disagree": self.disagree,
+                "warnings": list(self.warnings)}
+
+
+def compare_approaches(table: RunTable, *, law: str = "chinchilla", window: int = 2, n_boot: int = 200,
+                       seed: int = 0, level: float = 0.9, **fit_options) -> ApproachComparison:
+    """Approach 2 (:func:`isoflop`) and approach 3 on the same runs, both bootstrapped over runs (``n_boot``
+    resamples; approach 3: ``law`` fitted with ``fit_options``, its N* slope between the smallest and largest budget
+    approach 2 used). Warns when the two bands do not overlap, and when the fit did not converge."""
+    from ._bootstrap import bootstrap
+    from ._fit import fit
+    from ._forecast import allocation_exponent
+
+    if n_boot < 2:
+        raise InputError(f"comparing the approaches needs bands: n_boot must be at least 2, not {n_boot}")
+    a2 = isoflop(table, window=window, n_boot=n_boot, seed=seed, level=level)
+    result = fit(law, table, throw=False, **fit_options)
+    warnings = [f"approach 2 skipped {s}" for s in a2.skipped]
+    if not result.converged:
+        warnings.append(f"the {law} fit did not converge: approach 3's exponent is unreliable")
+    else:
+        result = bootstrap(result, table, n_boot, seed=seed)
+    band = allocation_exponent(result, float(a2.compute.min()), float(a2.compute.max()), level=level)
+    out = ApproachComparison(a2, result.law.name, float(band.value), (float(band.lower), float(band.upper)),
+                             int(n_boot) if result.draws is not None else 0, ())
+    if out.disagree:
+        warnings.append(f"approach 2 (a = {a2.n_exponent:.4f}) and approach 3 (a = {out.exponent:.4f}) disagree "
+                        f"beyond their {100 * level:g}% bands: a sweep off-centre, alpha != beta, or a law that does "
+                        "not fit these runs (Czech et al. 2026); trust neither alone")
+    return dataclasses.replace(out, warnings=tuple(warnings))

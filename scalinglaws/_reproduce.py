@@ -27,7 +27,7 @@ from ._bootstrap import bootstrap
 from ._fit import fit
 from ._forecast import compute_optimal
 from ._io import read_json, read_runs, write_json
-from ._isoflop import isoflop
+from ._isoflop import compare_approaches, isoflop
 from ._chain_reproduce import run_chain
 from ._cod_reproduce import run_cod
 from ._backtest_reproduce import run_backtest
@@ -149,6 +149,15 @@ def _run_isoflop(spec: dict, root: Path) -> tuple[dict, dict]:
             lo, hi = result.n_exponent_band
             text.append(f"{name}: N* ~ C^{result.n_exponent:.4f}, {100 * result.level:g}% ({lo:.4f}, {hi:.4f}) over "
                         f"{result.n_boot} run resamples")
+        if "approach3" in spec:  # the same runs through a fitted law, its band beside approach 2's
+            a3 = spec["approach3"]
+            both = compare_approaches(table.where(**labels), law=a3["law"], window=spec.get("window", 2),
+                                      n_boot=a3["n_boot"], seed=spec.get("seed", 0), **a3.get("fit", {}))
+            values[f"{name}:a3_n_exponent"] = both.exponent
+            details[name]["approach3"] = {k: v for k, v in both.to_dict().items() if k != "approach2"}
+            text.append(f"{' ' * len(name)}  approach 3 ({both.law}): N* ~ C^{both.exponent:.4f}, "
+                        f"{100 * result.level:g}% ({both.band[0]:.4f}, {both.band[1]:.4f}) over {both.n_boot} run "
+                        "resamples" + ("  DISAGREE beyond the bands" if both.disagree else ""))
     return values, details, text
 
 
