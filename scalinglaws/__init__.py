@@ -39,6 +39,9 @@ from ._io import write_runs as write_runs  # noqa: E402
 from . import logs as logs  # noqa: E402
 from ._isoflop import IsoflopResult as IsoflopResult  # noqa: E402
 from ._isoflop import isoflop as isoflop  # noqa: E402
+from ._isoflop import ApproachComparison as ApproachComparison  # noqa: E402
+from ._isoflop import compare_approaches as compare_approaches  # noqa: E402
+from ._forecast import allocation_exponent as allocation_exponent  # noqa: E402
 from ._law import FORECASTS as FORECASTS  # noqa: E402
 from ._law import SIX_ND as SIX_ND  # noqa: E402
 from ._law import ComputeModel as ComputeModel  # noqa: E402

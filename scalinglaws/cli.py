@@ -123,6 +123,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--bootstrap", type=int, default=0, metavar="N",
                    help="resample each budget's runs N times for bands on the exponents")
     i.add_argument("--seed", type=int, default=0)
+    i.add_argument("--approach3", metavar="LAW", help="also fit LAW to the same runs and set its N* exponent (with a "
+                   "band over --bootstrap resamples, default 200) beside approach 2's; warns when they disagree")
     i.add_argument("--where", action="append", default=[], metavar="LABEL=VALUE")
     i.add_argument("--drop-empty", action="store_true")
     add_log_options(i)
@@ -296,6 +298,13 @@ def _cmd_isoflop(args) -> int:
     from scalinglaws._isoflop import isoflop
 
     table = load_table(args, require=("C", "N", "loss"))
+    if args.approach3:
+        from scalinglaws._isoflop import compare_approaches
+
+        both = compare_approaches(table, law=args.approach3, window=args.window, n_boot=args.bootstrap or 200,
+                                  seed=args.seed)
+        print(both.approach2.summary() + "\n\n" + both.summary())
+        return EXIT_OK
     print(isoflop(table, window=args.window, n_boot=args.bootstrap, seed=args.seed).summary())
     return EXIT_OK
 

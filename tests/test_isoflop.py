@@ -56,3 +56,38 @@ def test_bands_over_run_resamples_cover_the_truth_at_about_their_level():
     again = isoflop(sl.table_from_columns(rows), n_boot=200, seed=39)
     assert again.n_exponent_band == result.n_exponent_band  # the seed fixes the resamples
     assert "over 200 run resamples" in result.summary()
+
+
+def test_approach_3_exponent_is_beta_over_alpha_plus_beta():
+    law = sl.FitResult(law="chinchilla", params=sl.get_law("chinchilla").from_natural(
+        {"A": 406.4, "B": 410.7, "E": 1.69, "alpha": 0.34, "beta": 0.28}))
+    band = sl.allocation_exponent(law, 1e18, 1e24)
+    assert float(band.value) == pytest.approx(0.28 / 0.62, rel=1e-9)  # the closed form, to rounding
+    assert np.isnan(band.lower)  # no draws, no band
+
+
+def test_both_approaches_on_sweeps_of_a_symmetric_law_agree(tmp_path, capsys):
+    law = sl.FitResult(law="chinchilla", params=sl.get_law("chinchilla").from_natural(
+        {"A": 400.0, "B": 400.0, "E": 1.7, "alpha": 0.3, "beta": 0.3}))
+    rng = np.random.default_rng(0)
+    rows = {"C": [], "N": [], "D": [], "loss": []}
+    for c in np.logspace(18, 22, 5):
+        for n in np.sqrt(c / 6) * np.logspace(-0.6, 0.6, 9):
+            rows["C"].append(c)
+            rows["N"].append(n)
+            rows["D"].append(c / (6 * n))
+            rows["loss"].append(float(law.predict({"N": n, "D": c / (6 * n)})[0]) * np.exp(0.005 * rng.normal()))
+    both = sl.compare_approaches(sl.table_from_columns(rows), n_boot=100)
+    # both estimate 0.5; approach 3 fits the true form, so its band holds it, and the two bands meet
+    assert both.band[0] <= 0.5 <= both.band[1]
+    assert not both.disagree and not any("disagree" in w for w in both.warnings)
+    assert "approach 3 (chinchilla)" in both.summary()
+    apart = sl.ApproachComparison(both.approach2, "chinchilla", 0.7, (0.65, 0.75), 100)
+    assert apart.disagree  # bands (about 0.49, 0.51) and (0.65, 0.75) do not meet
+    csv = tmp_path / "sweeps.csv"
+    sl.write_runs(sl.table_from_columns(rows), csv)
+    from scalinglaws.cli import main
+
+    assert main(["isoflop", str(csv), "--approach3", "chinchilla", "--bootstrap", "50"]) == 0
+    out = capsys.readouterr().out
+    assert "approach 3 (chinchilla) a = 0.5" in out and "over 50 run resamples" in out
