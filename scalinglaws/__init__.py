@@ -73,5 +73,6 @@ from .laws import register as register  # noqa: E402
 from .laws import register_factory as register_factory  # noqa: E402
 from .laws import unregister as unregister  # noqa: E402
 from .laws.power import power_law as power_law  # noqa: E402
+from .laws.formula import formula_law as formula_law  # noqa: E402
 
 from ._version import __version__ as __version__  # noqa: E402

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from ._errors import InputError
 from ._schema import RunTable, SchemaError, concat_tables, matrix_from_csv, table_from_csv
 from .logs._tree import MAX_FILE_BYTES, MAX_UPLOAD_BYTES, size_text
 
@@ -148,3 +149,20 @@ def _cell(value) -> str:
         return value
     value = float(value)
     return "" if value != value else repr(value)
+
+
+def parse_law_spec(text: str) -> Any:
+    """A formula law's spec from its JSON or YAML text (JSON is YAML, so YAML's parser reads both)."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError(f"a law spec must be JSON or YAML: {exc}") from None
+
+
+def read_law_spec(path: str | os.PathLike):
+    """A formula law from a JSON or YAML file (see :mod:`scalinglaws.laws.formula`)."""
+    from .laws.formula import formula_law
+
+    return formula_law(parse_law_spec(Path(path).read_text()))

@@ -19,6 +19,7 @@ from .hyper import HYPER_LAWS
 from .kaplan import KAPLAN
 from .lr_schedule import MULTIPOWER, MULTIPOWER_EXACT, TISSUE, TISSUE_LAMBDA, multipower_law, tissue_law
 from .power import POWER_C, POWER_D, POWER_N, power_law
+from .formula import _formula_law, formula_law
 from .sparse import SPARSE
 
 __all__ = ["UnknownLawError", "get_law", "available_laws", "applicable_laws", "register", "unregister",
@@ -111,6 +112,7 @@ def _constrained(base, fixed, tied) -> Law:
 
 
 register_factory("power", power_law)
+register_factory("formula", _formula_law)
 register_factory("tissue", tissue_law)
 register_factory("multipower", multipower_law)
 register_factory("constrained", _constrained)
