@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
 
     f = sub.add_parser("fit", help="fit a law to a run table (CSV file or folder of CSVs)")
     f.add_argument("runs")
-    f.add_argument("--law", required=True, help="law name (see `scalinglaws laws`)")
+    f.add_argument("--law", required=True, help="law name (see `scalinglaws laws`), or a formula law's spec, FILE.json or FILE.yaml")
     f.add_argument("--bootstrap", type=int, default=0, metavar="N", help="run-level bootstrap resamples")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--loss", choices=("huber", "squared"), help="default: the law's (Huber for loss laws)")
@@ -309,6 +309,20 @@ def _cmd_isoflop(args) -> int:
     return EXIT_OK
 
 
+LAW_FILES = (".json", ".yaml", ".yml")
+
+
+def _read_law_files(args) -> None:
+    """``--law FILE.json`` (or .yaml): a formula law from its spec, wherever a verb takes a law's name."""
+    from scalinglaws._io import read_law_spec
+
+    law = getattr(args, "law", None)
+    if isinstance(law, str) and law.endswith(LAW_FILES):
+        args.law = read_law_spec(law)
+    elif isinstance(law, list):
+        args.law = [read_law_spec(v) if v.endswith(LAW_FILES) else v for v in law]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from scalinglaws._cache import enable_compilation_cache
@@ -327,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                "convert": cmd_convert, "formats": cmd_formats, "backtest": cmd_backtest, "compare": cmd_compare,
                "risk": cmd_risk, "suggest": cmd_suggest}[args.command]
     try:
+        _read_law_files(args)
         return handler(args)
     except sl.SchemaError as exc:
         print(f"scalinglaws: bad input: {exc}", file=sys.stderr)

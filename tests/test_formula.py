@@ -152,3 +152,23 @@ def test_unsafe_or_wrong_formulas_are_refused_with_the_reason():
         sl.formula_law({"name": "t", "formula": "a"})
     with pytest.raises(sl.InputError, match="unknown keys .'paramz'."):
         sl.formula_law({**base, "formula": "a*N", "paramz": []})
+
+
+def test_cli_fits_a_law_from_a_yaml_file_and_forecasts_from_its_result(tmp_path, capsys):
+    from scalinglaws.cli import main
+
+    spec = next(s for s in _specs("parallel") if s["name"].endswith("sl_2"))
+    import yaml
+
+    law_file, out = tmp_path / "law.yaml", tmp_path / "fit.json"
+    law_file.write_text(yaml.safe_dump({**spec, "name": "my_parallel"}))
+    train = SCALEBENCH / "parallel" / "train.csv"
+    assert main(["fit", str(train), "--law", str(law_file), "--where", "group=pile", "--out", str(out)]) == 0
+    assert "my_parallel: loss = c0 + cN*N^(-alpha)" in capsys.readouterr().out
+    assert main(["forecast", str(out), "--at", "N=4.4e9", "--at", "parallel_size=8"]) == 0
+    text = capsys.readouterr().out
+    assert "parallel_size up to 8 is 0.30 orders of magnitude above the fitted range" in text
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**spec, "formula": "c0 + os.system(1)"}))
+    assert main(["fit", str(train), "--law", str(bad)]) == 2
+    assert "not allowed in a formula" in capsys.readouterr().err
