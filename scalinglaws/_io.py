@@ -166,3 +166,10 @@ def read_law_spec(path: str | os.PathLike):
     from .laws.formula import formula_law
 
     return formula_law(parse_law_spec(Path(path).read_text()))
+
+
+def read_rows(path: str | os.PathLike) -> list[dict]:
+    """A plain CSV file as a list of rows (dicts of strings), for tables that are not run tables (a paper's
+    published results, say)."""
+    with Path(path).open(newline="") as handle:
+        return list(csv.DictReader(handle))

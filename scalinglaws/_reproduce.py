@@ -10,7 +10,8 @@
 ``cod`` (COD's forecast of held-out models beside the one-curve baseline; see ``_cod_reproduce``) or
 ``steplaw`` / ``steplaw_published`` (optimal LR and batch size; see ``_hyper_reproduce``) or ``backtest`` (laws
 ranked by their backtest on real runs, and the risk of reaching a target; see ``_backtest_reproduce``) or
-``suggest`` (run suggestions checked against the truth on simulated runs; see ``_suggest_reproduce``).
+``suggest`` (run suggestions checked against the truth on simulated runs; see ``_suggest_reproduce``) or
+``hitchhiker`` (Choshen et al.'s forecasting protocol on ColPret; see ``_hitchhiker_reproduce``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ._chain_reproduce import run_chain
 from ._cod_reproduce import run_cod
 from ._backtest_reproduce import run_backtest
 from ._suggest_reproduce import run_suggest
+from ._hitchhiker_reproduce import run_hitchhiker
 from ._hyper_reproduce import run_steplaw, run_steplaw_published
 from ._lr_reproduce import run_lr_schedules
 from ._result import preset
@@ -172,6 +174,7 @@ RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "steplaw_published": run_steplaw_published,
     "backtest": run_backtest,
     "suggest": run_suggest,
+    "hitchhiker": run_hitchhiker,
 }
 
 

@@ -467,10 +467,16 @@ def canonical_column(name: str) -> str | None:
     return ALIASES_LOOKUP.get(_normalise(name))
 
 
-def _renamed(frame, rename: Mapping[str, str] | None, source: str):
+def _renamed(frame, rename: Mapping[str, str | None] | None, source: str):
+    """The frame with columns mapped to canonical names; a column mapped to None is left out (a column the file
+    keeps under a canonical name, say, that means something else there)."""
     if not rename:
         return frame
-    problems = [f"cannot map column {old!r}: the file has no such column" for old in rename if old not in frame]
+    problems = [f"cannot map column {old!r}: the file has no such column" for old, new in rename.items()
+                if old not in frame and new is not None]  # leaving out a column the file lacks is no problem
+    dropped = {old for old, new in rename.items() if new is None}
+    frame = {k: v for k, v in frame.items() if k not in dropped}
+    rename = {old: new for old, new in rename.items() if new is not None}
     problems += [f"cannot map {old!r} to {new!r}: {new!r} is not a known column ({', '.join(CANONICAL_COLUMNS)})"
                  for old, new in rename.items() if new not in CANONICAL_COLUMNS]
     targets = list(rename.values())

@@ -114,8 +114,10 @@ def _parser() -> argparse.ArgumentParser:
     add_sparse(sub)
     add_convert(sub)
     from ._cli_backtest import add_parsers as add_backtest
+    from ._cli_benchmark import add_parsers as add_benchmark
 
     add_backtest(sub)
+    add_benchmark(sub)
 
     i = sub.add_parser("isoflop", help="approach 2: per-budget optima and N*(C), D*(C) power laws")
     i.add_argument("runs")
@@ -334,12 +336,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._cli_sparse import cmd_sparse
     from ._cli_logs import cmd_convert, cmd_formats
     from ._cli_backtest import cmd_backtest, cmd_compare, cmd_risk, cmd_suggest
+    from ._cli_benchmark import cmd_benchmark
 
     handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
                "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod,
                "hyper": cmd_hyper, "sparse": cmd_sparse,
                "convert": cmd_convert, "formats": cmd_formats, "backtest": cmd_backtest, "compare": cmd_compare,
-               "risk": cmd_risk, "suggest": cmd_suggest}[args.command]
+               "risk": cmd_risk, "suggest": cmd_suggest, "benchmark": cmd_benchmark}[args.command]
     try:
         _read_law_files(args)
         return handler(args)

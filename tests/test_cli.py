@@ -103,7 +103,9 @@ def test_fixed_and_tied_parameters_from_the_cli(tmp_path, capsys, root):
 
 @pytest.mark.slow
 def test_compiled_solvers_kept_on_disk(tmp_path, root):
-    env = {**os.environ, "SCALINGLAWS_EXPORT": "1", "SCALINGLAWS_CACHE": str(tmp_path / "cache")}
+    # this test's own cache, not the suite's (conftest hands JAX's to subprocesses through the environment)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
+    env.update({"SCALINGLAWS_EXPORT": "1", "SCALINGLAWS_CACHE": str(tmp_path / "cache")})
     csv = root / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
     outs = []
     for i in range(3):
