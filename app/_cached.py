@@ -446,3 +446,9 @@ def suggestions(_table: sl.RunTable, fingerprint: str, law: str, compute: float,
     bootstrapped fit as the risk."""
     fitted = fit(_table, fingerprint, law, RISK_DRAWS)
     return sl.suggest.suggest_runs(fitted, _table, k=k, cap=cap, budget=compute)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def chain_backtest(_table: sl.RunTable, fingerprint: str, first: str, then: str, cut: float, resamples: int):
+    """The chain's backtest at ``cut`` (both stages fitted below it, one resample plan), once per data and cut."""
+    return sl.backtest.backtest_chain([first, then], _table, cut=cut, n_boot=resamples)

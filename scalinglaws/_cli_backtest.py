@@ -31,6 +31,9 @@ def add_parsers(sub) -> None:
 
     b = sub.add_parser("backtest", help="fit a law on the runs below a cut, forecast those above, and score it")
     b.add_argument("--law", required=True)
+    b.add_argument("--then", action="append", default=[], metavar="LAW",
+                   help="a later stage of a chain reading the previous stage's prediction (repeat), e.g. --law "
+                        "gadre_overtrain --then gadre_error: the chain is backtested on its last target")
     _common(b, add_log_options)
     c = sub.add_parser("compare", help="rank the laws the columns allow by backtest error, with their forecasts")
     c.add_argument("--law", action="append", help="a law to compare (repeat; default: every law that applies)")
@@ -80,6 +83,16 @@ def cmd_backtest(args) -> int:
     from .cli import load_table
 
     table = load_table(args)
+    if args.then:
+        from .backtest import backtest_chain
+
+        cuts = args.cut or []
+        if len(cuts) != 1:
+            raise InputError("a chain backtest takes one --cut")
+        result = backtest_chain([args.law, *args.then], table, cut=cuts[0], by=args.by or "C", n_boot=args.bootstrap,
+                                level=args.level, seed=args.seed)
+        _print([result], args.json)
+        return 0
     options = dict(by=args.by, n_boot=args.bootstrap, level=args.level, seed=args.seed, warmup=args.warmup)
     if args.cut and len(args.cut) == 1:
         result = backtest(args.law, table, cut=args.cut[0], **options)

@@ -7,6 +7,10 @@ error as a bias) and, with bootstrap draws, whether each held-out row fell insid
 the nominal level). A **rolling** backtest repeats this over several cuts. For loss-curve laws the cut is in steps:
 fit on the early part of every curve, forecast the rest.
 
+A chain ((N, D) -> loss -> metric; :func:`backtest_chain`) is backtested the same way: every stage fitted on the
+rows below the cut and bootstrapped with one resample plan, the last stage's target forecast through the chain
+with its joint band.
+
 **Law selection** (:func:`compare_laws`) backtests every law the table's columns allow and ranks them by backtest
 error, not by training fit, with each law's forecast at a target compute side by side, so that one sees how much
 the choice of law matters where the forecast is used.
@@ -27,8 +31,8 @@ from ._result import FitResult, percentile_interval
 from ._schema import RunTable, SchemaError
 from .laws import applicable_laws, get_law
 
-__all__ = ["backtest", "rolling_backtest", "compare_laws", "Backtest", "RollingBacktest", "LawRanking",
-           "default_cuts"]
+__all__ = ["backtest", "backtest_chain", "rolling_backtest", "compare_laws", "Backtest", "RollingBacktest",
+           "LawRanking", "default_cuts"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +59,10 @@ class Backtest:
     result: FitResult | None = field(default=None, repr=False, compare=False)
 
     def summary(self) -> str:
-        cover = (f"; inside the {100 * self.level:g}% band of the law {100 * self.coverage:.0f}%, of a run "
-                 f"(with the fit's scatter) {100 * self.run_coverage:.0f}%"
+        cover = (f"; inside the {100 * self.level:g}% band of the law {100 * self.coverage:.0f}%"
                  if np.isfinite(self.coverage) else "; no band (no bootstrap)")
+        if np.isfinite(self.run_coverage):
+            cover += f", of a run (with the fit's scatter) {100 * self.run_coverage:.0f}%"
         lines = [f"Backtest of {self.law}: fitted on {self.by} <= {self.cut:.4g} ({self.n_train} rows, {self.runs_train}"
                  f" runs), forecast {self.n_test} rows above ({self.runs_test} runs)",
                  f"  error: RMS log {100 * self.rmse_log:.2f}%, mean |relative| {100 * self.mean_abs_rel:.2f}%, bias "
@@ -178,6 +183,52 @@ def backtest(law, table: RunTable, *, cut: float, by: str | None = None, n_boot:
                     float(np.sqrt(np.mean(log_error**2))), float(np.mean(np.abs(value / actual - 1))),
                     float(np.mean(log_error)), coverage, p_coverage, bool(result.converged),
                     0 if result.draws is None else len(result.draws), rows, tuple(result.warnings), result)
+
+
+def backtest_chain(laws: Sequence, table: RunTable, *, cut: float, by: str = "C", n_boot: int = 200,
+                   level: float = 0.9, seed: int = 0) -> Backtest:
+    """Fit every stage of the chain ``laws`` (stage k+1 reading stage k's prediction) on the rows of ``table``
+    with ``by <= cut``, forecast the last stage's target on the rows above through the chain, and score it as
+    :func:`backtest` does; the band is the chain's joint band over ``n_boot`` paired draws (one resample plan for
+    every stage). Each row also carries the first stage's forecast of its own target (``first_stage``)."""
+    from ._chain import chain
+    from ._resample import resample_plan
+
+    laws = [get_law(law) for law in laws]
+    if len(laws) < 2:
+        raise InputError("a chain backtest needs at least two laws")
+    missing = sorted({c for law in laws for c in law.columns if c not in table} | ({by} - set(table.columns)))
+    if missing:
+        raise InputError(f"the chain's laws need columns {missing}, which the table lacks")
+    values = np.asarray(table[by], dtype=float)
+    below = values <= cut
+    if below.all() or not below.any():
+        raise InputError(f"a cut at {by} = {cut:.4g} leaves {'nothing to forecast' if below.all() else 'nothing to fit'}"
+                         f" ({by} runs from {values.min():.4g} to {values.max():.4g})")
+    train, test = table.select(below), table.select(~below)
+    stages = [fit(law, train, throw=False) for law in laws]
+    warnings = [f"stage {law.name} did not converge" for law, s in zip(laws, stages) if not s.converged]
+    if n_boot and not warnings:
+        plan = resample_plan(train, n=n_boot, seed=seed)
+        stages = [bootstrap(s, train, plan=plan) for s in stages]
+    chained = chain(*stages)
+    inputs = {c: test[c] for k, law in enumerate(laws) for c in law.inputs if k == 0 or c != chained.links[k - 1]}
+    fc = chained.forecast(inputs, level=level)
+    value, lower, upper = (np.asarray(getattr(fc.prediction, k), dtype=float) for k in ("value", "lower", "upper"))
+    actual = np.asarray(test[laws[-1].target], dtype=float)
+    log_error = np.log(value / actual)
+    drawn = stages[0].draws is not None
+    inside = (lower <= actual) & (actual <= upper)
+    first = np.asarray(fc.stages[0].value, dtype=float)
+    rows = tuple({"run": str(r), by: float(v), "actual": float(a), "predicted": float(p), "lower": float(lo),
+                  "upper": float(hi), "inside": bool(i), "first_stage": float(f)}
+                 for r, v, a, p, lo, hi, i, f in zip(test.runs, test[by], actual, value, lower, upper, inside, first))
+    name = " -> ".join(law.name for law in laws)
+    return Backtest(name, by, float(cut), level, len(train), len(test), train.n_runs, test.n_runs,
+                    float(np.sqrt(np.mean(log_error**2))), float(np.mean(np.abs(value / actual - 1))),
+                    float(np.mean(log_error)), float(np.mean(inside)) if drawn else float("nan"), float("nan"),
+                    not warnings, len(stages[0].draws) if drawn else 0, rows, tuple(warnings + list(fc.warnings)),
+                    None)
 
 
 def _residuals(result: FitResult, train: RunTable) -> np.ndarray:

@@ -98,6 +98,10 @@ def test_the_downstream_page_forecasts_a_metric_and_says_cod_cannot_yet():
     # observed error of that model is 0.4796; fits/gadre_c4 prints the same comparison)
     assert "**Forecast error: 0.4275** (90% joint interval" in _texts(at)
     assert any("Compute to reach error" in c.value for c in at.code)
+    # the chain backtested at the highest default cut: both stages on the 26 runs with C <= 4.066e19, the error of
+    # the 7 above forecast through the chain (2.67% mean |relative error|, 86% inside the joint 90% band)
+    tested = next(c.value for c in at.code if c.value.startswith("Backtest of gadre_overtrain -> gadre_error"))
+    assert "(26 rows, 26 runs), forecast 7 rows above" in tested and "mean |relative| 2.67%" in tested
     # Pythia's arithmetic items from 160M..2.8B: no cluster can be extrapolated yet
     assert any("not predictable from these models yet" in w.value for w in at.warning)
     at.number_input(key="plan_n").set_value(1.0e9).run()

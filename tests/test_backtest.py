@@ -113,3 +113,35 @@ def test_cli_backtest_compare_and_risk(tmp_path, capsys, root):
     out = capsys.readouterr().out
     assert "Probability of reaching 2.2" in out and "Compute for a 90% chance" in out
     assert main(["risk", str(fit_json), "--target", "2.2"]) == 2
+
+
+def test_a_chain_backtest_scores_the_last_stage_through_the_chain(tmp_path, capsys):
+    """Runs of a known two-stage truth (Besiroglu et al.'s Chinchilla, then Gadre et al.'s error law with eps 0.85,
+    k 1.5, gamma 0.6): fitted below C = 1e20, the error of the runs above forecast through the chain."""
+    from scalinglaws.simulate import simulate_runs
+
+    rng = np.random.default_rng(0)
+    c = np.repeat(np.geomspace(1e17, 1e21, 9), 5)
+    n = np.sqrt(c / 6) * np.tile(np.geomspace(0.3, 3, 5), 9)
+    runs = simulate_runs("chinchilla", {"A": 482.01, "B": 2085.43, "E": 1.8172, "alpha": 0.3478, "beta": 0.3658},
+                         {"N": n, "D": c / (6 * n)}, noise=0.01, seed=0)
+    error = 0.85 - 1.5 * np.exp(-0.6 * runs["loss"]) + 0.005 * rng.normal(size=len(c))
+    table = sl.table_from_columns({"run": runs.runs, "N": runs["N"], "D": runs["D"], "loss": runs["loss"],
+                                   "error": error})
+    bt = sl.backtest.backtest_chain(["chinchilla", "gadre_error"], table, cut=1e20, n_boot=100)
+    assert bt.law == "chinchilla -> gadre_error" and bt.n_test == 10 and bt.n_draws == 100
+    # the truth is the fitted form: the forecast is off by about the scatter (0.005 on an error near 0.5: 1%)
+    assert bt.rmse_log < 0.03
+    assert 0 <= bt.coverage <= 1 and np.isnan(bt.run_coverage)
+    # each row's first stage is the loss forecast, close to the measured loss (1% scatter, 3% allowed)
+    assert all(abs(r["first_stage"] / l - 1) < 0.03 for r, l in zip(bt.rows, table.select(table["C"] > 1e20)["loss"]))
+    assert "Backtest of chinchilla -> gadre_error" in bt.summary() and "of a run" not in bt.summary()
+    csv = tmp_path / "chain.csv"
+    sl.write_runs(table, csv)
+    assert main(["backtest", str(csv), "--law", "chinchilla", "--then", "gadre_error", "--cut", "1e20",
+                 "--bootstrap", "0"]) == 0
+    assert "Backtest of chinchilla -> gadre_error: fitted on C <= 1e+20" in capsys.readouterr().out
+    with pytest.raises(sl.InputError, match="at least two laws"):
+        sl.backtest.backtest_chain(["chinchilla"], table, cut=1e20)
+    with pytest.raises(sl.InputError, match="columns \\['accuracy'\\]"):
+        sl.backtest.backtest_chain(["chinchilla", "loss_sigmoid"], table, cut=1e20)

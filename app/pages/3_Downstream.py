@@ -57,6 +57,17 @@ with chain_tab:
     with right.expander("Stage reports"):
         for stage in chained.stages:
             st.code(stage.report(), language=None)
+    with right.expander("Backtest the chain: fit both stages below a compute cut, forecast the metric above it"):
+        try:
+            cuts = cached.backtest_cuts(data, data.fingerprint())
+            cut = st.select_slider("Fit on the runs with C at most (FLOP)", cuts, value=cuts[-1],
+                                   format_func=lambda c: f"{c:.3g}", key="chain_cut")
+            tested = cached.chain_backtest(data, data.fingerprint(), first, then, float(cut), resamples)
+        except sl.InputError as exc:
+            st.warning(f"No backtest at this cut: {exc}")
+        else:
+            st.code(tested.summary(), language=None)
+            st.dataframe([dict(r) for r in tested.rows], hide_index=True)
 
 with cod_tab:
     bench = cached.cod_benchmark()
