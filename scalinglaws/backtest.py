@@ -136,6 +136,16 @@ def _prepared(law, table: RunTable, warmup: int) -> RunTable:
     return table
 
 
+def _split(table: RunTable, by: str, cut: float) -> tuple[RunTable, RunTable]:
+    """(rows with ``by <= cut``, rows above); InputError when either side is empty."""
+    values = np.asarray(table[by], dtype=float)
+    below = values <= cut
+    if below.all() or not below.any():
+        raise InputError(f"a cut at {by} = {cut:.4g} leaves {'nothing to forecast' if below.all() else 'nothing to fit'}"
+                         f" ({by} runs from {values.min():.4g} to {values.max():.4g})")
+    return table.select(below), table.select(~below)
+
+
 def backtest(law, table: RunTable, *, cut: float, by: str | None = None, n_boot: int = 200, level: float = 0.9,
              seed: int = 0, warmup: int = 0, **fit_options) -> Backtest:
     """Fit ``law`` on the rows with ``by <= cut`` (default ``by``: compute C for laws of N and D, else the law's
@@ -148,12 +158,7 @@ def backtest(law, table: RunTable, *, cut: float, by: str | None = None, n_boot:
     if by not in table:
         raise InputError(f"cannot cut on {by!r}: the table has no such column (columns: {', '.join(table.columns)})")
     table = _prepared(law, table, warmup)
-    values = np.asarray(table[by], dtype=float)
-    below = values <= cut
-    if below.all() or not below.any():
-        raise InputError(f"a cut at {by} = {cut:.4g} leaves {'nothing to forecast' if below.all() else 'nothing to fit'}"
-                         f" ({by} runs from {values.min():.4g} to {values.max():.4g})")
-    train, test = table.select(below), table.select(~below)
+    train, test = _split(table, by, cut)
     result = fit(law, train, throw=False, **fit_options)
     if n_boot and result.converged:
         result = bootstrap(result, train, n_boot, seed=seed)
@@ -200,12 +205,7 @@ def backtest_chain(laws: Sequence, table: RunTable, *, cut: float, by: str = "C"
     missing = sorted({c for law in laws for c in law.columns if c not in table} | ({by} - set(table.columns)))
     if missing:
         raise InputError(f"the chain's laws need columns {missing}, which the table lacks")
-    values = np.asarray(table[by], dtype=float)
-    below = values <= cut
-    if below.all() or not below.any():
-        raise InputError(f"a cut at {by} = {cut:.4g} leaves {'nothing to forecast' if below.all() else 'nothing to fit'}"
-                         f" ({by} runs from {values.min():.4g} to {values.max():.4g})")
-    train, test = table.select(below), table.select(~below)
+    train, test = _split(table, by, cut)
     stages = [fit(law, train, throw=False) for law in laws]
     warnings = [f"stage {law.name} did not converge" for law, s in zip(laws, stages) if not s.converged]
     if n_boot and not warnings:
