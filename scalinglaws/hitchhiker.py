@@ -210,8 +210,9 @@ def hitchhiker(table: RunTable, *, families: Sequence[str] | None = None, law: s
         x = {"N": test["N"], "D": test["D"]}
         warnings: list[str] = []
         fitted = {}
+        repo = split_family(table, f, "repo")[0]
         for method, cut in (("ours", "late"), ("ours_repo", "repo"), ("ours_10pct", "10pct")):
-            rows_of = train if cut == "late" else split_family(table, f, cut)[0]
+            rows_of = train if cut == "late" else repo if cut == "repo" else split_family(table, f, cut)[0]
             result = _free_fit(law, rows_of)
             if result is None:  # too few rows to identify every parameter: borrow the exponents (the guide's advice)
                 others = lenders(f) if borrow else []
@@ -226,7 +227,6 @@ def hitchhiker(table: RunTable, *, families: Sequence[str] | None = None, law: s
             if not result.converged:
                 warnings.append(f"{method}: the {law} fit did not converge")
             fitted[method] = result
-        repo = split_family(table, f, "repo")[0]
         are = {m: _are(y, r.predict(x)) for m, r in fitted.items()}
         are["curve_fit"] = _are(y, _curve_fit(repo, test))
         are["best_seen"] = _are(y, np.full(len(y), np.min(repo["loss"])))

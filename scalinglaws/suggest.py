@@ -74,11 +74,6 @@ class RunSuggestions:
     def cost(self) -> float:
         return float(sum(r["cost"] for r in self.runs))
 
-    def table(self):
-        """The suggested runs as columns (for :func:`scalinglaws.write_runs` once the loss is measured, or the app)."""
-        keys = [k for k in self.runs[0] if k not in ("expected_width",)] if self.runs else []
-        return {k: np.array([r[k] for r in self.runs]) for k in keys}
-
     def rows(self) -> list[dict]:
         return [{"run": f"suggested{i + 1}", **r} for i, r in enumerate(self.runs)]
 
@@ -280,8 +275,8 @@ def design_variance(result: FitResult, data, runs: Mapping[str, Sequence[float]]
     variance of the forecast at the target (its band's width scales by the square root)."""
     fixed = dict(fixed or {})
     law = result.law
-    design, _ = _design_for(result, data, {k: np.asarray(runs[k], dtype=float) for k in law.inputs}, budget, at,
-                            fixed)
+    design, _, _ = _design_for(result, data, {k: np.asarray(runs[k], dtype=float) for k in law.inputs}, budget, at,
+                               fixed)
     return design.variance(list(range(design.jc.shape[1]))) / design.variance([])
 
 
@@ -306,7 +301,7 @@ def _design_for(result, data, cand, budget, at, fixed):
     if not finite.any():
         raise InputError("the law's gradients are not finite at any draw; the fit cannot rank new runs")
     w_new = float(np.mean(w[w > 0]))  # a new run counts as much as an average row of the data
-    return _Design(h[finite], g[finite], jc[finite], w_new), shown
+    return _Design(h[finite], g[finite], jc[finite], w_new), x_target, shown
 
 
 def suggest_runs(result: FitResult, data, *, k: int = 4, cap: float, budget: float | None = None,
@@ -333,7 +328,7 @@ def suggest_runs(result: FitResult, data, *, k: int = 4, cap: float, budget: flo
         raise InputError(f"a cap of {cap:.3g} FLOP cannot pay for {k} runs of the candidate grid (the cheapest costs "
                          f"{float(cand['cost'].min()) if len(cand['cost']) else float('nan'):.3g}); raise the cap or "
                          "ask for fewer runs")
-    design, shown = _design_for(result, data, cand, budget, at, fixed)
+    design, x_target, shown = _design_for(result, data, cand, budget, at, fixed)
     chosen = _choose(design, cand["cost"], int(k), float(cap))
     base = design.variance([])
     names = [c for c in law.inputs if c in cand]
@@ -342,7 +337,6 @@ def suggest_runs(result: FitResult, data, *, k: int = 4, cap: float, budget: flo
         ratio = design.variance(chosen[: t + 1]) / base
         runs.append({**{n: float(cand[n][chosen[t]]) for n in names}, "cost": float(cand["cost"][chosen[t]]),
                      "expected_width": float("nan"), "_ratio": ratio})
-    x_target = {k2: shown[k2] for k2 in law.inputs if k2 in shown} if at is None else dict(at)
     if law.can("allocation") and budget is not None:
         band = compute_optimal(result, budget, fixed=fixed, level=level).loss
         value, lo, hi = float(band.value), float(band.lower), float(band.upper)

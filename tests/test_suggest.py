@@ -56,7 +56,7 @@ def test_the_criterion_is_the_direct_solve(simulated):
     table, result = simulated
     runs = {"N": np.array([3e8, 1e9]), "D": np.array([6e9, 1.5e10])}
     ratio = suggest.design_variance(result, table, runs, budget=1e22)
-    design, _ = suggest._design_for(result, table, runs, 1e22, None, {})
+    design, _, _ = suggest._design_for(result, table, runs, 1e22, None, {})
     # Sherman-Morrison scores of one more run equal the direct solve with that run added
     for i in range(2):
         assert design.scores([1 - i])[i] == pytest.approx(design.variance([0, 1]), rel=1e-8)
