@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: app test test-fast install bench reproduce notebooks screenshots clean
+.PHONY: app test test-fast install bench reproduce leaderboard notebooks screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_logs_scale.py
+	$(BIN)/python benchmarks/bench_external.py
+
+# the leaderboard: rerun both external benchmarks (fits/benchmark_*), then rewrite the README's table from them
+leaderboard: $(STAMP)
+	$(BIN)/scalinglaws leaderboard --rerun --readme README.md
 
 # run every notebook through a kernel and store its outputs in place (the suite checks they are stored)
 notebooks: $(STAMP)

@@ -57,6 +57,8 @@ from ._reproduce import reproduce as reproduce  # noqa: E402
 from . import backtest as backtest  # noqa: E402
 from . import risk as risk  # noqa: E402
 from . import suggest as suggest  # noqa: E402
+from . import scalebench as scalebench  # noqa: E402
+from . import leaderboard as leaderboard  # noqa: E402
 from ._result import preset as preset  # noqa: E402
 from ._schema import RunTable as RunTable  # noqa: E402
 from ._schema import SchemaError as SchemaError  # noqa: E402

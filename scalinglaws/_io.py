@@ -116,6 +116,10 @@ def write_json(path: str | os.PathLike, payload: Any) -> None:
     tmp.replace(path)
 
 
+def read_text(path: str | os.PathLike) -> str:
+    return Path(path).read_text()
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
     path = Path(path)

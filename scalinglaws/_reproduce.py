@@ -11,7 +11,8 @@
 ``steplaw`` / ``steplaw_published`` (optimal LR and batch size; see ``_hyper_reproduce``) or ``backtest`` (laws
 ranked by their backtest on real runs, and the risk of reaching a target; see ``_backtest_reproduce``) or
 ``suggest`` (run suggestions checked against the truth on simulated runs; see ``_suggest_reproduce``) or
-``hitchhiker`` (Choshen et al.'s forecasting protocol on ColPret; see ``_hitchhiker_reproduce``).
+``hitchhiker`` (Choshen et al.'s forecasting protocol on ColPret; see ``_hitchhiker_reproduce``) or ``scalebench``
+(ScaleBench's run-selection protocol on task folders; see ``_scalebench_reproduce``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from ._cod_reproduce import run_cod
 from ._backtest_reproduce import run_backtest
 from ._suggest_reproduce import run_suggest
 from ._hitchhiker_reproduce import run_hitchhiker
+from ._scalebench_reproduce import run_scalebench
 from ._hyper_reproduce import run_steplaw, run_steplaw_published
 from ._lr_reproduce import run_lr_schedules
 from ._result import preset
@@ -84,6 +86,8 @@ def _judge(spec: dict, ours: float) -> tuple[str, bool]:
     pub = spec.get("published")
     if "at_most_quantity" in spec:
         return f"<= {spec['at_most_quantity'].rsplit(':', 2)[-2]}'s", ours <= pub
+    if "at_least_quantity" in spec:
+        return f">= {spec['at_least_quantity']}", ours >= pub
     if "abs_tol" in spec:
         return f"|diff| <= {spec['abs_tol']:g}", abs(ours - pub) <= spec["abs_tol"]
     if "rel_tol" in spec:
@@ -175,6 +179,7 @@ RUNNERS: dict[str, Callable[[dict, Path], tuple]] = {
     "backtest": run_backtest,
     "suggest": run_suggest,
     "hitchhiker": run_hitchhiker,
+    "scalebench": run_scalebench,
 }
 
 
@@ -192,8 +197,9 @@ def reproduce(path, *, write: bool = False) -> Reproduction:
         if q not in values:
             raise InputError(f"{root}/expected.json checks {q!r}, which the run does not produce: {sorted(values)}")
         ours = float(values[q])
-        if "at_most_quantity" in item:  # compared with another value of the same run, not a printed number
-            item = {**item, "published": float(values[item["at_most_quantity"]])}
+        other = item.get("at_most_quantity", item.get("at_least_quantity"))
+        if other is not None:  # compared with another value of the same run, not a printed number
+            item = {**item, "published": float(values[other])}
         rule, ok = _judge(item, ours)
         checks.append(Check(q, float(item["published"]), ours, rule, bool(ok and math.isfinite(ours)),
                             item.get("why", "")))

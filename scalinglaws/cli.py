@@ -336,13 +336,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ._cli_sparse import cmd_sparse
     from ._cli_logs import cmd_convert, cmd_formats
     from ._cli_backtest import cmd_backtest, cmd_compare, cmd_risk, cmd_suggest
-    from ._cli_benchmark import cmd_benchmark
+    from ._cli_benchmark import cmd_benchmark, cmd_leaderboard
 
     handler = {"fit": _cmd_fit, "forecast": _cmd_forecast, "report": _cmd_report, "laws": _cmd_laws,
                "reproduce": _cmd_reproduce, "isoflop": _cmd_isoflop, "chain": cmd_chain, "cod": cmd_cod,
                "hyper": cmd_hyper, "sparse": cmd_sparse,
                "convert": cmd_convert, "formats": cmd_formats, "backtest": cmd_backtest, "compare": cmd_compare,
-               "risk": cmd_risk, "suggest": cmd_suggest, "benchmark": cmd_benchmark}[args.command]
+               "risk": cmd_risk, "suggest": cmd_suggest, "benchmark": cmd_benchmark,
+               "leaderboard": cmd_leaderboard}[args.command]
     try:
         _read_law_files(args)
         return handler(args)

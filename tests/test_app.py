@@ -2,8 +2,10 @@
 
 import sys
 
+import numpy as np
 import pytest
 
+import scalinglaws as sl
 from conftest import ROOT
 
 pytest.importorskip("streamlit")
@@ -161,3 +163,30 @@ def test_the_backtest_page_ranks_the_laws_and_gives_the_risk():
     assert len(runs) == 4 and runs["cost"].sum() <= 1e22 * (1 + 1e-9)
     assert any("Runs that most narrow the 90% band" in c.value for c in at.code)
     assert "Expected band width" in _texts(at)
+
+
+def test_your_own_law_page_fits_the_formula_as_the_built_in_law_does():
+    at = _page("8_Your_own_law.py")
+    assert not at.exception and not at.error
+    # the page's example is Chinchilla's form written as a formula: on the same runs, with the same default
+    # objective, it reaches the built-in law's optimum (1e-4: two start grids, one optimum to the fit's gradient test)
+    table = _cached.bundled(next(iter(_cached.BUNDLED)))
+    builtin = sl.fit("chinchilla", table)
+    report = next(c.value for c in at.code if "my_law" in c.value)
+    ours = sl.fit(sl.formula_law(_cached.EXAMPLE_LAW), table)
+    same = {"E": np.exp(builtin.params["e"]), "alpha": builtin.params["alpha"], "beta": builtin.params["beta"]}
+    for name, value in same.items():  # the built-in law fits log A, log B, log E
+        assert ours.params[name] == pytest.approx(value, rel=1e-4), name
+    assert "[[Law]]  my_law: loss = E + A * N^(-alpha) + B * D^(-beta)" in report
+    assert any("Forecast" in s.value for s in at.subheader)
+    at.text_area(key="own_spec").set_value(_cached.EXAMPLE_LAW.replace("N^(-alpha)", "N^(-alpha) + Q")).run()
+    assert not at.exception and "Q" in at.error[0].value  # a name that is neither a column nor a parameter
+
+
+def test_the_leaderboard_page_shows_both_benchmarks_from_the_committed_results():
+    at = _page("9_Leaderboard.py")
+    assert not at.exception and not at.error
+    hitch, scale = at.dataframe[0].value, at.dataframe[1].value
+    assert list(hitch["family"])[-1] == "mean" and len(hitch) == 13  # 12 scoreable families and their mean
+    assert set(scale["task"]) == {"parallel", "moe", "data_constrained", "farseer"}
+    assert "| task | method |" in at.code[0].value

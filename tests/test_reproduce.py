@@ -15,7 +15,7 @@ ENTRIES = ["chinchilla_epoch", "chinchilla_allocation", "isoflop_owt2", "lr_sche
 
 # entries too long to rerun whole in the suite (minutes): each reruns the part its spec names ("quick", e.g.
 # one family of a benchmark) and must give the committed numbers for that part; `scalinglaws reproduce` runs all
-LONG = ["benchmark_hitchhiker"]
+LONG = ["benchmark_hitchhiker", "benchmark_scalebench"]
 
 
 def test_every_entry_is_listed(root):

@@ -10,6 +10,9 @@ COLUMNS = {"parallel": {"N": "N", "S": "parallel_size"},
            "moe": {"E": "num_experts", "N": "dense_parameter_count"},
            "data_constrained": {"U": "U", "N": "N", "D": "D"},
            "farseer": {"N": "N", "D": "D"}}
+# the cost proxy of LAWS.md's table, over the run table's columns; budgets and repeats from PROTOCOL.md
+COST = {"parallel": "N", "moe": "num_experts*dense_parameter_count", "data_constrained": "6*N*D",
+        "farseer": "6*N*D"}
 TARGET = {"parallel": "loss", "moe": "loss_validation", "data_constrained": "loss", "farseer": "loss"}
 F = {
  "parallel": {
@@ -72,5 +75,9 @@ for task, laws in F.items():
         out.append(s)
     with open(f"{root}/{task}/laws.json", "w") as fh:
         json.dump(out, fh, indent=1)
+        fh.write("\n")
+    with open(f"{root}/{task}/task.json", "w") as fh:
+        json.dump({"name": task, "cost": COST[task], "budgets": spec[task]["budget_checkpoints"], "repeats": 10},
+                  fh, indent=1)
         fh.write("\n")
     print(task, len(out))
