@@ -17,6 +17,10 @@ ENTRIES = ["chinchilla_epoch", "chinchilla_allocation", "isoflop_owt2", "lr_sche
 # one family of a benchmark) and must give the committed numbers for that part; `scalinglaws reproduce` runs all
 LONG = ["benchmark_hitchhiker", "benchmark_scalebench"]
 
+# the checks a committed full run is known to miss, said in the README and in the entry's text: the test holds the
+# committed result to exactly these, so that a change that loses another check (or wins one back) shows here
+SHORT_OF = {"benchmark_scalebench": {"mean:parallel:ours:0.05", "mean:parallel:ours:0.1"}}
+
 
 def test_every_entry_is_listed(root):
     assert sorted(p.name for p in (root / "fits").iterdir() if p.is_dir()) == sorted(ENTRIES + LONG)
@@ -30,13 +34,17 @@ def test_long_entries_rerun_in_part_give_the_committed_numbers(root, name):
     folder = root / "fits" / name
     spec = read_json(folder / "spec.json")
     committed = json.loads((folder / "result.json").read_text())
-    assert committed["ok"], "the committed full run failed a check"
+    failed = {c["quantity"] for c in committed["checks"] if not c["ok"]}
+    assert failed == SHORT_OF.get(name, set()), "the committed full run's failed checks changed"
     values, *_ = RUNNERS[spec["kind"]]({**spec, **spec["quick"]}, folder)
     part = {k: v for k, v in values.items() if not k.startswith("mean:")}  # the means are over the whole run
     assert part
     for key, value in part.items():
-        # deterministic (fixed grids and seeds); 1e-6 allows for BLAS and XLA differences across CPUs
-        assert value == pytest.approx(committed["details"]["values"][key], rel=1e-6, nan_ok=True), key
+        # deterministic (fixed grids and seeds); 1e-6 allows for BLAS and XLA differences across CPUs, 1e-3 for
+        # scipy's curve_fit (the authors' estimator, one start, trust-region steps): its path moves with the scipy
+        # release, which the project does not pin (2.6e-5 relative on lambda between two installs of 2026-12-02)
+        rel = 1e-3 if key.endswith(":curve_fit") else 1e-6
+        assert value == pytest.approx(committed["details"]["values"][key], rel=rel, nan_ok=True), key
 
 
 @pytest.mark.parametrize("name", ENTRIES)
