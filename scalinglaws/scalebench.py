@@ -22,7 +22,7 @@ Methods (``METHODS``):
   with V-opt's cost exponent 0.3, and the noise prior from the chosen runs' labels only (see
   :mod:`scalinglaws._selection`). Chosen after trying, on these four tasks, a cost exponent of 0.5 and a plan with
   none (the better of a cost-ratio and a plain greedy plan, judged by the variance each leaves: the textbook rule
-  for budgeted selection), which passed 4 of the 8 checks of fits/benchmark_scalebench against 6: an in-sample
+  for budgeted selection), which passed 4 of the 8 checks of fits/benchmark_scalebench (task by task) against 6: an in-sample
   choice;
 - ``all_data``: every pool run (a reference, not a budgeted method).
 
