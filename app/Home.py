@@ -58,15 +58,7 @@ with st.spinner(f"Fitting {law_name}" + (f" and {resamples} bootstrap refits" if
 law = result.law
 
 st.subheader("Fit")
-if result.converged:
-    st.success(f"Converged; {result.n_at_best} of {result.n_refined} refined starts reached the best optimum.")
-else:
-    st.error("The fit did not converge: see the warnings below.")
-for warning in result.warnings:
-    st.warning(warning)
-st.code(result.report(), language=None)
-st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
-                   file_name=f"{law_name}_fit.json", mime="application/json")
+cached.fit_report(result, key="fit_download")
 left, right = st.columns(2)
 for column, kind in ((left, "parity"), (right, "residuals")):
     png = cached.figure(kind, result, table, table.fingerprint(), law_name, resamples, loss_name)

@@ -173,9 +173,27 @@ def figure(kind: str, _result: sl.FitResult, _table: sl.RunTable, fingerprint: s
     """A figure of the fit as PNG bytes, drawn once per fit (shown and downloaded from the same bytes)."""
     draw = {"parity": plots.plot_parity, "residuals": plots.plot_residuals, "frontier": plots.plot_frontier}[kind]
     fig = draw(_result, _table)
+    return _png(fig)
+
+
+def _png(fig) -> bytes:
+    """A figure's PNG bytes; the figure is closed (a page draws many)."""
     png = plots.to_png(fig)
     plots.close(fig)
     return png
+
+
+def fit_report(result: sl.FitResult, *, key: str) -> None:
+    """A fit's convergence, warnings and report, with its JSON to download (loadable by `scalinglaws report`)."""
+    if result.converged:
+        st.success(f"Converged; {result.n_at_best} of {result.n_refined} refined starts reached the best optimum.")
+    else:
+        st.error("The fit did not converge: see the warnings below.")
+    for warning in result.warnings:
+        st.warning(warning)
+    st.code(result.report(), language=None)
+    st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
+                       file_name=f"{result.law.name}_fit.json", mime="application/json", key=key)
 
 
 def page(title: str, heading: str) -> None:
@@ -278,9 +296,7 @@ def chain_fit(_table: sl.RunTable, fingerprint: str, first: str, then: str, resa
 @st.cache_resource(show_spinner=False, max_entries=16)
 def chain_figure(_chain: sl.Chain, _table: sl.RunTable, key: tuple) -> bytes:
     fig = plots.plot_chain(_chain, _table)
-    png = plots.to_png(fig)
-    plots.close(fig)
-    return png
+    return _png(fig)
 
 
 # COD's bundled items: Pythia's arithmetic pass rates; each model's compute C = 6 N D as in
@@ -301,10 +317,7 @@ def cod_run(_bench, key: tuple, train: tuple[int, ...], targets: tuple[float, ..
             resamples: int):
     result = sl.cod.cod(_bench, list(targets), train=list(train), radius=radius, min_size=min_size,
                         n_boot=resamples)
-    fig = plots.plot_cod(result, _bench)
-    png = plots.to_png(fig)
-    plots.close(fig)
-    return result, png
+    return result, _png(plots.plot_cod(result, _bench))
 
 
 # Before a big run: Step Law's LR x batch-size grid, Muennighoff et al.'s repeated-data runs, sparse plans
@@ -334,9 +347,7 @@ def step_law(_table: sl.RunTable, fingerprint: str, loss: str, threshold: float,
 @st.cache_resource(show_spinner=False, max_entries=16)
 def step_law_figure(_result, key: tuple, method: str) -> bytes:
     fig = plots.plot_step_law(_result, method=method)
-    png = plots.to_png(fig)
-    plots.close(fig)
-    return png
+    return _png(fig)
 
 
 BUNDLED_REPEATS = {
@@ -369,9 +380,7 @@ def repeats_fit(_table: sl.RunTable, fingerprint: str, frozen: bool, resamples: 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def epochs_figure(_result: sl.FitResult, key: tuple, n: float, u: float) -> bytes:
     fig = plots.plot_epochs(_result, n, u)
-    png = plots.to_png(fig)
-    plots.close(fig)
-    return png
+    return _png(fig)
 
 
 @st.cache_resource(show_spinner=False)
@@ -486,9 +495,7 @@ def formula_fit(_table: sl.RunTable, fingerprint: str, spec: str, resamples: int
 @st.cache_resource(show_spinner=False, max_entries=16)
 def formula_figure(_result: sl.FitResult, _table: sl.RunTable, key: tuple) -> bytes:
     fig = plots.plot_parity(_result, _table)
-    png = plots.to_png(fig)
-    plots.close(fig)
-    return png
+    return _png(fig)
 
 
 @st.cache_resource(show_spinner=False)

@@ -31,27 +31,30 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Posterior", "posterior", "usable", "Criterion", "greedy", "jacobians", "prior_precision"]
+__all__ = ["Posterior", "posterior", "usable", "Criterion", "greedy", "jacobians", "parameter_jacobians",
+           "prior_precision"]
 
 A0 = 2.0
 EIG_FLOOR = 1e-10
 
 
-@partial(jax.jit, static_argnames=("law",))
-def _jac(theta, x, *, law):
-    names = [p.name for p in law.params]
+@partial(jax.jit, static_argnames=("law", "log"))
+def parameter_jacobians(params, x, *, law, log=False):
+    """Gradient of each row's prediction (its log with ``log``) with respect to the parameter vector, per parameter
+    set: (sets, rows, P)."""
 
-    def rows(t):
-        return law.predict({n: t[i] for i, n in enumerate(names)}, x)
+    def row_values(theta, x):
+        p = {name: theta[i] for i, name in enumerate(law.param_names)}
+        return law.log_prediction(p, x) if log else law.predict(p, x)
 
-    return jax.vmap(lambda t: jax.jacfwd(rows)(t))(theta)
+    return jax.vmap(lambda theta: jax.jacfwd(row_values)(theta, x))(params)
 
 
 def jacobians(law, theta: np.ndarray, x) -> np.ndarray:
     """d prediction / d parameter at each parameter set, (sets, rows, P), with a positive-bounded parameter on its log
     (its column times its value)."""
     theta = np.atleast_2d(np.asarray(theta, dtype=float))
-    j = np.asarray(_jac(jnp.asarray(theta), x, law=law))
+    j = np.asarray(parameter_jacobians(jnp.asarray(theta), x, law=law))
     positive = np.array([p.lower > 0 for p in law.params])
     return np.where(positive, j * theta[:, None, :], j)
 

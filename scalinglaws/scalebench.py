@@ -95,12 +95,12 @@ def read_task(folder, *, laws=None) -> Task:
     specs = read_json(folder / "laws.json")
     made = [formula_law(s) for s in specs]
     if laws:
-        names = {l.name: l for l in made}
-        short = {l.name.rsplit("_", 2)[-2] + "_" + l.name.rsplit("_", 1)[-1]: l for l in made}
-        unknown = [n for n in laws if n not in names and n not in short]
+        # a law by its name, or by the name's last part (sl_2 for scalebench_parallel_sl_2)
+        pick = {n: [l for l in made if l.name == n or l.name.endswith("_" + n)] for n in laws}
+        unknown = [n for n, found in pick.items() if len(found) != 1]
         if unknown:
-            raise InputError(f"task {folder.name} has no laws {unknown} (it has {sorted(short)})")
-        made = [names.get(n) or short[n] for n in laws]
+            raise InputError(f"task {folder.name} has no laws {unknown} (it has {[l.name for l in made]})")
+        made = [pick[n][0] for n in laws]
     tables = {}
     for split in ("train", "test"):
         table = read_runs(folder / f"{split}.csv")
@@ -270,17 +270,22 @@ def _mask(n, idx):
     return m
 
 
-def _cheap_init(problem: _Problem, cap: float) -> list[int]:
-    order = np.argsort(problem.cost, kind="stable")
-    k = len(problem.law.params)
-    limit = min(0.02 * problem.total, cap)
+def _cheapest(cost: np.ndarray, free: np.ndarray, room: float, count: int) -> list[int]:
+    """Up to ``count`` of the ``free`` runs, cheapest first, while they fit in ``room`` together."""
     chosen, spent = [], 0.0
-    for i in order:
-        if (chosen and len(chosen) >= math.floor(2.5 * k)) or spent + problem.cost[i] > limit * (1 + 1e-12):
+    for i in np.flatnonzero(free)[np.argsort(cost[free], kind="stable")]:
+        if len(chosen) >= count or spent + cost[i] > room * (1 + 1e-12):
             break
         chosen.append(int(i))
-        spent += problem.cost[i]
+        spent += cost[i]
     return chosen
+
+
+def _cheap_init(problem: _Problem, cap: float) -> list[int]:
+    """The protocol's initial design: the cheapest runs while fewer than 2.5 per parameter, within 2% of the budget
+    (and ``cap``)."""
+    count = max(1, math.floor(2.5 * len(problem.law.params)))
+    return _cheapest(problem.cost, np.ones(problem.n, bool), min(0.02 * problem.total, cap), count)
 
 
 def _sequential(problem: _Problem, method: str, budgets):
@@ -313,14 +318,7 @@ def _sequential(problem: _Problem, method: str, budgets):
             if not batch:
                 # the criterion cannot rank the candidates at this fit (its gradients overflow): the cheapest
                 # affordable runs, as the initial design takes, until the fit can be ranked from
-                ok = np.flatnonzero(free & (problem.cost <= room * (1 + 1e-12)))
-                batch = [int(i) for i in ok[np.argsort(problem.cost[ok], kind="stable")]]
-                spent, keep = 0.0, []
-                for i in batch[:count]:
-                    if spent + problem.cost[i] <= room * (1 + 1e-12):
-                        keep.append(i)
-                        spent += problem.cost[i]
-                batch = keep
+                batch = _cheapest(problem.cost, free, room, count)
             chosen = chosen + batch
             fit = (yield [(_mask(problem.n, chosen), fit.best)])[0]
         out.append((fit.best, problem.share(chosen)))

@@ -26,10 +26,8 @@ fitted compute-optimal allocation, compute doubling), for comparison at the same
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Callable, Mapping, Sequence
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -37,6 +35,7 @@ from ._errors import InputError
 from ._fit import prepare
 from ._forecast import _param_sets, compute_optimal, csv_text, forecast
 from ._law import Law
+from ._selection import parameter_jacobians
 from ._result import FitResult
 
 __all__ = ["suggest_runs", "ladder", "design_variance", "RunSuggestions"]
@@ -176,18 +175,6 @@ def candidates(result: FitResult, cap: float, *, fixed: Mapping[str, float] | No
     raise InputError(f"law {law.name} has neither a compute model nor a single compute input: suggestions need one")
 
 
-@partial(jax.jit, static_argnames=("law", "log"))
-def _jacobians(params, x, *, law, log):
-    """Gradient of each row's residual-scale prediction with respect to the parameter vector, per draw:
-    (draws, rows, P)."""
-
-    def row_values(theta, x):
-        p = {name: theta[i] for i, name in enumerate(law.param_names)}
-        return law.log_prediction(p, x) if log else law.predict(p, x)
-
-    return jax.vmap(lambda theta: jax.jacfwd(row_values)(theta, x))(params)
-
-
 def _stack(result: FitResult) -> np.ndarray:
     law, fitted, draws = _param_sets(result)
     if draws is None:
@@ -200,7 +187,7 @@ def _stack(result: FitResult) -> np.ndarray:
 
 def _rows_jacobian(law: Law, theta, columns, log: bool) -> np.ndarray:
     x = law.features({k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in columns.items()})
-    return np.asarray(_jacobians(jnp.asarray(theta), x, law=law, log=log))
+    return np.asarray(parameter_jacobians(jnp.asarray(theta), x, law=law, log=log))
 
 
 class _Design:

@@ -28,15 +28,7 @@ if isinstance(result, (sl.InputError, sl.SchemaError)):
     st.error(str(result))
     st.stop()
 
-if result.converged:
-    st.success(f"Converged; {result.n_at_best} of {result.n_refined} refined starts reached the best optimum.")
-else:
-    st.error("The fit did not converge: see the warnings below.")
-for warning in result.warnings:
-    st.warning(warning)
-st.code(result.report(), language=None)
-st.download_button("Download the fit (JSON, loadable by `scalinglaws report`)", result.to_json(),
-                   file_name=f"{result.law.name}_fit.json", mime="application/json", key="own_download")
+cached.fit_report(result, key="own_download")
 left, _ = st.columns(2)
 left.image(cached.formula_figure(result, table, (table.fingerprint(), spec, int(resamples))))
 
