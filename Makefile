@@ -22,7 +22,7 @@ app: $(STAMP)
 		--browser.gatherUsageStats false
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal  # two workers, an idle one takes queued tests; 13.9 min of tests on a fresh clone (2026-12-02)
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal  # two workers, an idle one takes queued tests; 13.8 min of tests on a fresh clone (2026-12-02)
 
 # quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, the browser, long studies)
 test-fast: $(STAMP)
