@@ -211,16 +211,16 @@ class _Problem:
         w = w / w.sum()
         ok = [k for k, wk in zip(ok, w) if wk >= 1e-3]
         w = w[w >= 1e-3]
-        posts = [(_selection.posterior(jc[k, chosen], fc[k, chosen] - self.y_pool[chosen], jc[k], g[k], self.prec, b0),
-                  wk, k) for k, wk in zip(ok, w)]
-        posts = [(p, wk, k) for p, wk, k in posts if _selection.usable(p)]
+        posts = []
+        for k, wk in zip(ok, w):
+            resid = fc[k, chosen] - self.y_pool[chosen]
+            post = _selection.posterior(jc[k, chosen], resid, jc[k], g[k], self.prec, b0)
+            if _selection.usable(post):
+                posts += self._with_draws(post, wk, theta[k], chosen, resid, b0) if modes and DRAWS else [(post, wk)]
         if not posts:
             return None
-        if modes and DRAWS:
-            posts = [d for p, wk, k in posts
-                     for d in self._with_draws(p, wk, theta[k], chosen, fc[k, chosen] - self.y_pool[chosen], b0)]
-        w = np.array([wk for _, wk, *_ in posts])
-        return _selection.Criterion([p for p, *_ in posts], kind, w / w.sum())
+        w = np.array([wk for _, wk in posts])
+        return _selection.Criterion([p for p, _ in posts], kind, w / w.sum())
 
     def _with_draws(self, post, weight, theta, chosen, resid, b0):
         """The optimum's posterior beside DRAWS others, linearised at parameter sets drawn from it (its Laplace
