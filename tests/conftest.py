@@ -1,4 +1,5 @@
 import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ for _name, _value in (("JAX_COMPILATION_CACHE_DIR", str(CACHE)), ("JAX_PERSISTEN
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long reproductions, notebooks, subprocesses, long fits "
+    config.addinivalue_line("markers", "slow: long reproductions, notebooks, subprocesses, app pages, long fits "
                                        "(left out by `make test-fast`)")
 
 
@@ -43,16 +44,16 @@ def chinchilla_fit(chinchilla_table):
 
 
 def pytest_collection_modifyitems(config, items):
-    # modules holding slow tests first, each module kept together (its module-scoped fixtures are built once): with
-    # two workers, a long test collected last (a reproduction) would run alone at the end while the
-    # other worker idles; run first, the short tests fill in around it. The notebooks go last: a notebook's kernel
+    # modules with the most slow tests first, each module kept together (its module-scoped fixtures are built once):
+    # with two workers, a long test collected last (a reproduction) would run alone at the end while the other
+    # worker idles; run first, the short tests fill in around it. The notebooks go last: a notebook's kernel
     # compiles nothing that the tests before it compiled for the same laws and shapes (it reads the shared cache;
     # before_a_big_run takes 49 s on a cold cache, 18 s on a warm one)
-    slow_modules = {item.module.__name__ for item in items if item.get_closest_marker("slow")}
+    slow = Counter(item.module.__name__ for item in items if item.get_closest_marker("slow"))
     order = {id(item): i for i, item in enumerate(items)}
 
     def place(item):
         name = item.module.__name__
-        return 2 if name == "test_notebooks" else 0 if name in slow_modules else 1
+        return (1 if name == "test_notebooks" else 0), -slow[name]
 
-    items.sort(key=lambda item: (place(item), order[id(item)]))
+    items.sort(key=lambda item: (*place(item), order[id(item)]))

@@ -48,6 +48,7 @@ def test_late_rows_start_at_the_share_of_each_run(colpret):
         hh.split_family(colpret, "olmo")
 
 
+@pytest.mark.slow  # a family's protocol through the CLI (5 s)
 def test_cli_benchmark_one_family(capsys):
     from scalinglaws.cli import main
 
