@@ -7,13 +7,14 @@
 (b) One ScaleBench task at one budget: farseer (1 law, 9 parameters, 404 pool runs) at 10%, every method and 10
     repeats of the random baselines, from a cold start. Baseline: the reference fitter (scipy L-BFGS-B, 64 random starts
     uniform in the bounds, analytic gradient, the options of PROTOCOL.md) against ours (the law's 512-start grid
-    screened in one pass, 8 refined) on the whole pool (All Data).
+    screened in one pass, ``scalebench.REFINE`` (16) refined) on the whole pool (All Data).
 
-Run: .venv/bin/python benchmarks/bench_external.py
+Run: .venv/bin/python benchmarks/bench_external.py [hitchhiker|scalebench]  (both when neither is named)
 """
 
 import dataclasses
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -96,6 +97,9 @@ def bench_scalebench():
 
 
 if __name__ == "__main__":
+    parts = sys.argv[1:] or ["hitchhiker", "scalebench"]
     print(f"cores: {os.cpu_count()}")
-    bench_hitchhiker()
-    bench_scalebench()
+    if "hitchhiker" in parts:
+        bench_hitchhiker()
+    if "scalebench" in parts:
+        bench_scalebench()
