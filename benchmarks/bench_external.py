@@ -97,9 +97,11 @@ def bench_scalebench():
 
 
 if __name__ == "__main__":
-    parts = sys.argv[1:] or ["hitchhiker", "scalebench"]
+    benches = {"hitchhiker": bench_hitchhiker, "scalebench": bench_scalebench}
+    parts = sys.argv[1:] or list(benches)
+    unknown = [p for p in parts if p not in benches]
+    if unknown:
+        sys.exit(f"unknown part(s) {', '.join(unknown)}; the parts are {', '.join(benches)}")
     print(f"cores: {os.cpu_count()}")
-    if "hitchhiker" in parts:
-        bench_hitchhiker()
-    if "scalebench" in parts:
-        bench_scalebench()
+    for part in parts:
+        benches[part]()

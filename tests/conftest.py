@@ -54,6 +54,6 @@ def pytest_collection_modifyitems(config, items):
 
     def place(item):
         name = item.module.__name__
-        return (1 if name == "test_notebooks" else 0), -slow[name]
+        return name == "test_notebooks", -slow[name], order[id(item)]
 
-    items.sort(key=lambda item: (*place(item), order[id(item)]))
+    items.sort(key=place)

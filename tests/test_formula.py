@@ -121,7 +121,7 @@ def test_each_spec_matches_the_hand_written_law_on_every_row(task):
                 np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-8, atol=1e-300, err_msg=spec["name"])
 
 
-@pytest.mark.slow  # a formula law goes through jit (1.3 s warm, 27 s cold)
+@pytest.mark.slow  # over 1.2 s warm: 1.2 s warm, 27.0 s on an empty cache (2026-12-03)
 def test_a_formula_law_fits_bootstraps_forecasts_and_reloads():
     spec = next(s for s in _specs("parallel") if s["name"].endswith("sl_2"))
     law = sl.formula_law(spec)
@@ -155,7 +155,7 @@ def test_unsafe_or_wrong_formulas_are_refused_with_the_reason():
         sl.formula_law({**base, "formula": "a*N", "paramz": []})
 
 
-@pytest.mark.slow  # a formula law through the CLI, jit each time (12 s)
+@pytest.mark.slow  # through the CLI: 12.0 s warm, 1.8 s on an empty cache (2026-12-03)
 def test_cli_fits_a_law_from_a_yaml_file_and_forecasts_from_its_result(tmp_path, capsys):
     from scalinglaws.cli import main
 

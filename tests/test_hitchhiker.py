@@ -48,7 +48,7 @@ def test_late_rows_start_at_the_share_of_each_run(colpret):
         hh.split_family(colpret, "olmo")
 
 
-@pytest.mark.slow  # a family's protocol through the CLI (5 s)
+@pytest.mark.slow  # through the CLI: 5.1 s warm, 6.2 s on an empty cache (2026-12-03)
 def test_cli_benchmark_one_family(capsys):
     from scalinglaws.cli import main
 

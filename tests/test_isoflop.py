@@ -29,7 +29,7 @@ def test_needs_bracketing_sweeps():
         isoflop(t)
 
 
-@pytest.mark.slow  # a coverage study over simulated sweeps (6 s)
+@pytest.mark.slow  # over 1.2 s warm: 5.8 s warm, 5.2 s on an empty cache (2026-12-03)
 def test_bands_over_run_resamples_cover_the_truth_at_about_their_level():
     """Sweeps of a symmetric law (exponent 0.5 exactly) with 1% noise: over 40 noisy data sets the 90% band of the
     exponent, from 200 resamples of each budget's runs, holds the truth in most of them."""
@@ -67,7 +67,7 @@ def test_approach_3_exponent_is_beta_over_alpha_plus_beta():
     assert np.isnan(band.lower)  # no draws, no band
 
 
-@pytest.mark.slow  # both approaches, bootstrapped (2.6 s warm, 28 s cold)
+@pytest.mark.slow  # over 1.2 s warm: 2.6 s warm, 27.6 s on an empty cache (2026-12-03)
 def test_both_approaches_on_sweeps_of_a_symmetric_law_agree(tmp_path, capsys):
     law = sl.FitResult(law="chinchilla", params=sl.get_law("chinchilla").from_natural(
         {"A": 400.0, "B": 400.0, "E": 1.7, "alpha": 0.3, "beta": 0.3}))

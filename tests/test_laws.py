@@ -20,9 +20,8 @@ from scalinglaws import DataScale, plots
 matplotlib.use("Agg")
 
 LAWS = sorted(sl.available_laws())
-# laws whose conformance checks take seconds each even on a warm cache (a curve law's fits run over every step of
-# every run; the data-constrained law's grid is large): 44 of the suite's 60 s warm (2026-12-03), so they run in
-# `make test`, and `make test-fast` checks the other laws
+# the laws whose conformance cases took 44 of this file's 60 s on a warm cache (2026-12-03): they run in `make test`,
+# and `make test-fast` checks the other laws
 SLOW_LAWS = {"multipower", "multipower_exact", "tissue_lambda", "data_constrained"}
 CASES = [pytest.param(name, marks=pytest.mark.slow) if name in SLOW_LAWS else name for name in LAWS]
 NOISE = 0.005  # multiplicative log-normal noise: 0.5%, about the scatter of real final losses
