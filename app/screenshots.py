@@ -23,7 +23,9 @@ PAGES = (("home.png", "", "Loss at this budget"),
          ("hyperparameters.png", "Hyperparameters", "above the optimum"),
          ("sparse_runs.png", "Sparse_runs", "Start dense at"),
          ("repeated_data.png", "Repeated_data", "over the unique data"),
-         ("backtests.png", "Backtests", "Probability of reaching"))
+         ("backtests.png", "Backtests", "Probability of reaching"),
+         ("your_own_law.png", "Your_own_law", "largest in the data"),
+         ("leaderboard.png", "Leaderboard", "Choosing runs under a budget"))
 
 
 @contextmanager
