@@ -175,17 +175,27 @@ class ApproachComparison:
 
 
 def compare_approaches(table: RunTable, *, law: str = "chinchilla", window: int = 2, n_boot: int = 200,
-                       seed: int = 0, level: float = 0.9, **fit_options) -> ApproachComparison:
+                       seed: int = 0, level: float = 0.9, approach2: IsoflopResult | None = None,
+                       **fit_options) -> ApproachComparison:
     """Approach 2 (:func:`isoflop`) and approach 3 on the same runs, both bootstrapped over runs (``n_boot``
     resamples; approach 3: ``law`` fitted with ``fit_options``, its N* slope between the smallest and largest budget
-    approach 2 used). Warns when the two bands do not overlap, and when the fit did not converge."""
+    approach 2 used). Warns when the two bands do not overlap, and when the fit did not converge.
+
+    ``approach2``: approach 2 already run on these runs with its band (e.g. over more resamples than approach 3's
+    refits can afford), used as it is instead of run again; its window and level must be these."""
     from ._bootstrap import bootstrap
     from ._fit import fit
     from ._forecast import allocation_exponent
 
     if n_boot < 2:
         raise InputError(f"comparing the approaches needs bands: n_boot must be at least 2, not {n_boot}")
-    a2 = isoflop(table, window=window, n_boot=n_boot, seed=seed, level=level)
+    if approach2 is None:
+        a2 = isoflop(table, window=window, n_boot=n_boot, seed=seed, level=level)
+    elif not approach2.n_boot or approach2.window != window or approach2.level != level:
+        raise InputError(f"approach2 must be bootstrapped with window {window} and level {level} (it has "
+                         f"{approach2.n_boot} resamples, window {approach2.window}, level {approach2.level})")
+    else:
+        a2 = approach2
     result = fit(law, table, throw=False, **fit_options)
     warnings = [f"approach 2 skipped {s}" for s in a2.skipped]
     if not result.converged:

@@ -158,7 +158,8 @@ def _run_isoflop(spec: dict, root: Path) -> tuple[dict, dict]:
         if "approach3" in spec:  # the same runs through a fitted law, its band beside approach 2's
             a3 = spec["approach3"]
             both = compare_approaches(table.where(**labels), law=a3["law"], window=spec.get("window", 2),
-                                      n_boot=a3["n_boot"], seed=spec.get("seed", 0), **a3.get("fit", {}))
+                                      n_boot=a3["n_boot"], seed=spec.get("seed", 0),
+                                      approach2=result if result.n_boot else None, **a3.get("fit", {}))
             values[f"{name}:a3_n_exponent"] = both.exponent
             details[name]["approach3"] = {k: v for k, v in both.to_dict().items() if k != "approach2"}
             text.append(f"{' ' * len(name)}  approach 3 ({both.law}): N* ~ C^{both.exponent:.4f}, "

@@ -86,6 +86,13 @@ def test_both_approaches_on_sweeps_of_a_symmetric_law_agree(tmp_path, capsys):
     assert "approach 3 (chinchilla)" in both.summary()
     apart = sl.ApproachComparison(both.approach2, "chinchilla", 0.7, (0.65, 0.75), 100)
     assert apart.disagree  # bands (about 0.49, 0.51) and (0.65, 0.75) do not meet
+    # approach 2 run once with more resamples than approach 3's refits is used as given, not run again
+    table = sl.table_from_columns(rows)
+    wide = sl.isoflop(table, n_boot=400, seed=1)
+    given = sl.compare_approaches(table, n_boot=100, approach2=wide)
+    assert given.approach2 is wide and given.band == both.band  # approach 3 is unchanged
+    with pytest.raises(sl.InputError, match="window 3"):
+        sl.compare_approaches(table, n_boot=100, window=3, approach2=wide)  # approach 2's valleys used window 2
     csv = tmp_path / "sweeps.csv"
     sl.write_runs(sl.table_from_columns(rows), csv)
     from scalinglaws.cli import main
