@@ -28,6 +28,7 @@ def test_fit_report_forecast(tmp_path, capsys, root):
     assert main(["forecast", str(out), "--compute", "5.88e23"]) == 0
     assert "tokens/param" in capsys.readouterr().out
     assert main(["forecast", str(out), "--target-loss", "2.0", "--json"]) == 0
+    # the compute for a target loss is found by bisection, whose forecast meets the target to far below 1e-9
     assert json.loads(capsys.readouterr().out)[0]["loss"]["value"] == pytest.approx(2.0, rel=1e-9)
     assert main(["forecast", str(out), "--at", "N=1e9,1e10", "--at", "D=2e10,2e11"]) == 0
     assert "90% interval" in capsys.readouterr().out

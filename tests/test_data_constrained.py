@@ -42,6 +42,7 @@ def test_repeated_tokens_are_worth_less_and_saturate(published):
 
 
 def test_epochs_worth():
+    # a closed form (1 + R_D* ln 2 epochs for half the worth of fresh data): equal to float64 rounding
     assert epochs_worth(15.387756, 0.5) == pytest.approx(1 + 15.387756 * np.log(2), rel=1e-15)
     with pytest.raises(ValueError, match="worth must be in"):
         epochs_worth(15.0, 1.5)

@@ -162,6 +162,7 @@ def test_compute_for_a_target_metric_through_the_chain():
                        sl.bootstrap(sl.fit("gadre_error", table), table, plan=plan))
     need = chained.compute_for_target(0.5)
     assert need.compute.lower < need.compute.value < need.compute.upper
+    # the allocation lies on C = 6 N D by construction: only rounding separates them
     assert float(need.N.value) * float(need.D.value) * 6 == pytest.approx(float(need.compute.value), rel=1e-9)
     # the chain's point forecast at that allocation is the target (bisection to 80 halvings of log C)
     at = chained.forecast({"N": need.N.value, "D": need.D.value})

@@ -43,6 +43,7 @@ def test_an_unregistered_hand_written_law_fits_and_reports():
               inputs=("x",), target="y", predict=lambda p, x: jnp.exp(p["a"]) * x["x"] ** p["b"])
     x = np.linspace(1.0, 10.0, 8)
     r = sl.fit(law, {"x": x, "y": 3.0 * x**0.7})
+    # noiseless data, so the optimum is the truth; 1e-6 is the solver's gradient tolerance, not noise
     assert r.natural["A"] == pytest.approx(3.0, rel=1e-6) and r.natural["b"] == pytest.approx(0.7, rel=1e-6)
     assert "line_test" in r.report()
     with pytest.raises(sl.UnknownLawError, match="unknown law 'line_test'"):

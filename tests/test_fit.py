@@ -41,6 +41,8 @@ def test_row_order_does_not_matter(chinchilla_table, chinchilla_fit):
     perm = np.random.default_rng(1).permutation(len(chinchilla_table))
     shuffled = sl.table_from_columns({k: chinchilla_table[k][perm] for k in ("N", "D", "loss")})
     r = sl.fit("chinchilla", shuffled)
+    # the same optimum: the objective to summation order (1e-9); alpha, on a flat valley (C(a, alpha) = 0.999), to
+    # the solver's tolerance (1e-5)
     assert r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-9)
     assert r.natural["alpha"] == pytest.approx(chinchilla_fit.natural["alpha"], rel=1e-5)
 
@@ -48,6 +50,7 @@ def test_row_order_does_not_matter(chinchilla_table, chinchilla_fit):
 def test_duplicated_runs_with_half_weight_give_the_same_fit(chinchilla_table, chinchilla_fit):
     cols = {k: np.concatenate([chinchilla_table[k]] * 2) for k in ("N", "D", "loss")}
     r = sl.fit("chinchilla", cols, weights=np.full(480, 0.5))
+    # the same optimum, as above: the objective to summation order, beta (C(b, beta) = 1.000) to the solver's tolerance
     assert r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-9)
     assert r.natural["beta"] == pytest.approx(chinchilla_fit.natural["beta"], rel=1e-5)
 
@@ -63,6 +66,7 @@ def test_non_convergence_is_loud(chinchilla_table):
 
 def test_single_start_from_init(chinchilla_table, chinchilla_fit):
     r = sl.fit("chinchilla", chinchilla_table, init={"a": 6, "b": 7, "e": 0.5, "alpha": 0.3, "beta": 0.3})
+    # one start from init reaches the grid's optimum: the objective agrees to summation order
     assert r.n_refined == 1 and r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-9)
     with pytest.raises(sl.InputError, match="mismatched"):
         sl.fit("chinchilla", chinchilla_table, init={"a": 6})

@@ -68,6 +68,7 @@ def test_forecast_has_intervals_and_converts_batch_size(fitted):
 def test_penalty_is_zero_at_the_optimum_and_grows_off_it(fitted):
     f = fitted.forecast(5e8, 2e10, method="all runs")
     at, off = fitted.penalty(5e8, 2e10, [f.lr[0][0], 2 * f.lr[0][0]], [f.bs_tokens[0][0]] * 2, method="all runs")
+    # at the forecast optimum the penalty is exp(0) - 1: zero up to rounding
     assert at == pytest.approx(0.0, abs=1e-12)
     # doubling the LR: exp(0.5 * 0.30 * ln(2)^2) - 1 = 7.5% under the true bowl; the pooled one within 2%
     assert off == pytest.approx(np.expm1(0.5 * 0.30 * np.log(2) ** 2), rel=0.02)

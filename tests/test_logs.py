@@ -74,6 +74,7 @@ def test_hf_without_tokens_seen_takes_n_from_a_given_tokens_per_step(tmp_path):
     path.write_text(json.dumps(state))
     assert "N" not in read_logs(path).table()
     table = read_logs(path, overrides={"*": {"bs": 4, "seq_len": 32}}).table()
+    # N = total_flos / (6 D) with D = step x 4 x 32 tokens, the fixture's total_flos made from this N: rounding only
     assert table["N"][0] == pytest.approx(EXPECTED["hf"]["run-cosine"]["non_embedding_params"], rel=1e-12)
     assert table["D"].tolist() == (table["step"] * 128).tolist()
 
@@ -86,6 +87,7 @@ def test_tensorboard_from_summary_writer_and_from_the_trainer():
         rows = rows_of(train, run)
         steps = train["step"][rows]
         assert steps.tolist() == list(range(1, 101))
+        # TensorBoard stores scalars as float32: equal to its rounding (FLOAT32, 2^-23)
         np.testing.assert_allclose(train["loss"][rows], synthetic_loss(steps, r), rtol=FLOAT32)
         np.testing.assert_allclose(train["lr"][rows], [lr_at(s) for s in steps], rtol=FLOAT32)
         assert evals["step"][rows_of(evals, run)].tolist() == [25, 50, 75, 100]
@@ -142,6 +144,7 @@ def test_mlflow_stores(store):
         rows = rows_of(train, run)
         steps = train["step"][rows]
         assert steps.tolist() == list(range(1, 41))
+        # MLflow stores metrics as text of the float64 values: exact up to the last bit
         np.testing.assert_allclose(train["loss"][rows], synthetic_loss(steps, r), rtol=1e-15)
         assert set(train["N"][rows]) == {EXPECTED["mlflow"]["runs"][run]}
         assert train["D"][rows].tolist() == (steps * 1024).tolist()  # batch_size 8 x seq_len 128 params

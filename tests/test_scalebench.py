@@ -77,6 +77,7 @@ def test_the_greedy_design_stays_in_its_room_and_averages_its_posteriors():
     free[:3] = False
     crit = _selection.Criterion(posts, "vopt", weights=[0.25, 0.75])
     first = crit.gain()
+    # the criterion is this weighted mean by definition: equal to rounding
     assert first == pytest.approx(0.25 * posts[0].variance_drop() + 0.75 * posts[1].variance_drop(), rel=1e-12)
     picked = _selection.greedy(crit.copy(), cost, free, 6.0, gamma=0.3, total=cost.sum(), count=30)
     assert cost[picked].sum() <= 6.0 + 1e-12 and not set(picked) & {0, 1, 2} and len(set(picked)) == len(picked)
@@ -136,6 +137,7 @@ def test_the_leaderboard_and_the_readme_table_come_from_the_committed_results(tm
     committed = json.loads((ROOT / "fits" / "benchmark_hitchhiker" / "result.json").read_text())
     mean = board.hitchhiker[-1]
     assert mean["family"] == "mean"
+    # the board reads the committed number and shows it in percent: only the scaling's rounding
     assert mean["ours"] == pytest.approx(100 * committed["details"]["values"]["mean:ours"], rel=1e-12)
     tasks = {r["task"] for r in board.scalebench}
     assert tasks == {"parallel", "moe", "data_constrained", "farseer"}

@@ -62,6 +62,7 @@ def test_a_dense_schedule_gives_chinchillas_allocation():
     chinchilla = sl.FitResult(law=sl.get_law("chinchilla"), params=sl.get_law("chinchilla").from_natural(TRUTH))
     plan = plan_sparse(result, 1e21, ([0.0, 1.0], [0.0, 0.0]))
     ref = sl.compute_optimal(chinchilla, 1e21)
+    # a dense schedule makes N_avg = N, so the plan is Chinchilla's closed form: equal to rounding
     assert plan.N_dense[0] == plan.N_final[0] == plan.N_avg[0] == pytest.approx(float(ref.N.value), rel=1e-12)
     assert plan.loss[0] == pytest.approx(float(ref.loss.value), rel=1e-12)
 
@@ -72,6 +73,7 @@ def test_a_planned_sparse_run_starts_larger_and_ends_smaller():
     result = sl.bootstrap(sl.fit(SPARSE, runs), sl.table_from_columns(runs), 100, seed=0)
     plan = plan_sparse(result, 1e21, pruning_schedule(0.75))
     kept = average_fraction(*pruning_schedule(0.75))
+    # the plan's sizes are these ratios by construction: equal to rounding
     assert plan.N_dense[0] == pytest.approx(plan.N_avg[0] / kept, rel=1e-12)
     assert plan.N_final[0] == pytest.approx(plan.N_dense[0] * 0.25, rel=1e-12)
     assert plan.N_avg[1] < plan.N_avg[0] < plan.N_avg[2]  # a band from the bootstrap
