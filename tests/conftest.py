@@ -2,19 +2,10 @@ import os
 from collections import Counter
 from pathlib import Path
 
-# XLA compiles the suite's programs at its lowest backend optimisation level. Compiling is most of the suite's time
-# (a fresh clone has an empty cache); the level changes how the machine code is optimised, so how fast it runs, and
-# results at most in their last bits: the reproductions, run this way, agree with the committed results (computed
-# at the default level) to 1e-6, and the notebooks print their stored digits. fits/backtest_epoch on an empty cache,
-# 2 cores, 2026-12-04: 55 s -> 43 s; fits/lr_schedules_100M 32 s -> 27 s. Users' programs, the benchmarks and
-# `scalinglaws reproduce` keep the default. Set before JAX starts; subprocesses (the CLI, a notebook's kernel) inherit it.
-if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+import pytest
 
-import pytest  # noqa: E402
-
-import scalinglaws as sl  # noqa: E402
-from scalinglaws import enable_compilation_cache  # noqa: E402
+import scalinglaws as sl
+from scalinglaws import enable_compilation_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 CHINCHILLA_CSV = ROOT / "data" / "chinchilla_epoch" / "svg_extracted_data.csv"
