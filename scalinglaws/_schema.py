@@ -91,10 +91,14 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
     problems: list[str] = []
     notes: list[str] = []
     n = frame_length(frame)
+    empty = np.zeros(n, bool)
+    for c in [c for c in frame if canonical_column(c) in NUMERIC]:
+        empty |= numbers(frame[c])[2]
+    hint = ""
+    if not drop_empty and empty.any():  # said only if the table fails: an empty cell is a problem of its column
+        hint = (f"{_rows(np.flatnonzero(empty))} {'have' if empty.sum() > 1 else 'has'} empty cells; to leave such "
+                "rows out, read with drop_empty=True (the CLI's --drop-empty)")
     if drop_empty:
-        empty = np.zeros(n, bool)
-        for c in [c for c in frame if canonical_column(c) in NUMERIC]:
-            empty |= numbers(frame[c])[2]
         if empty.any():
             notes.append(f"dropped {int(empty.sum())} row(s) with empty values: {_rows(np.flatnonzero(empty))}")
             frame = {k: v[~empty] for k, v in frame.items()}
@@ -188,7 +192,7 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
         problems.append("the table has no rows")
 
     if problems:
-        raise SchemaError(problems, source)
+        raise SchemaError(problems, source, hint)
     return RunTable(columns, runs, tuple(notes), source, tuple(labels))
 
 

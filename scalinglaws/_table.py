@@ -26,13 +26,15 @@ _MAX_ROWS_SHOWN = 8
 
 
 class SchemaError(ValueError):
-    """A run table failed validation; ``problems`` lists every problem found."""
+    """A run table failed validation; ``problems`` lists every problem found, ``hint`` (may be empty) a way out."""
 
-    def __init__(self, problems: Sequence[str], source: str = ""):
+    def __init__(self, problems: Sequence[str], source: str = "", hint: str = ""):
         self.problems = list(problems)
         self.source = source
+        self.hint = hint
         where = f" in {source}" if source else ""
-        super().__init__(f"{len(self.problems)} problem(s){where}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        super().__init__(f"{len(self.problems)} problem(s){where}:\n" + "\n".join(f"  - {p}" for p in self.problems)
+                         + (f"\n  hint: {hint}" if hint else ""))
 
 
 @dataclass(frozen=True, eq=False)

@@ -46,8 +46,11 @@ def test_ambiguous_columns_and_inf():
 
 def test_drop_empty_is_explicit_and_noted():
     csv = "C,N,loss\n1e18,1e8,3.0\n1e18,,\n1e18,2e8,2.9\n"
-    with pytest.raises(sl.SchemaError):
+    with pytest.raises(sl.SchemaError) as err:
         table_from_csv(csv)
+    # the error names the way out, as a hint after the problems (the CLI prints it whole)
+    assert err.value.hint == ("row 2 has empty cells; to leave such rows out, read with drop_empty=True (the CLI's "
+                              "--drop-empty)") and str(err.value).endswith("\n  hint: " + err.value.hint)
     t = table_from_csv(csv, drop_empty=True)
     assert len(t) == 2 and "dropped 1 row(s) with empty values: row 2" in t.notes[0]
 
