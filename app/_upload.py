@@ -9,14 +9,16 @@ import streamlit as st
 import scalinglaws as sl
 
 MAX_UPLOAD_MB = 50  # `make app` passes it to streamlit as --server.maxUploadSize
+DROP_EMPTY = "Leave out rows with empty cells"  # the checkbox the library's hint names
 
 
 @st.cache_resource(show_spinner=False)
-def uploaded(files: tuple[tuple[str, bytes], ...], rename: tuple[tuple[str, str], ...] = ()
+def uploaded(files: tuple[tuple[str, bytes], ...], rename: tuple[tuple[str, str], ...] = (), drop_empty: bool = False
              ) -> sl.RunTable | sl.SchemaError:
-    """The uploaded CSVs as one table (columns renamed as mapped), or the SchemaError that lists every problem."""
+    """The uploaded CSVs as one table (columns renamed as mapped; rows with empty cells left out with
+    ``drop_empty``), or the SchemaError that lists every problem."""
     try:
-        return sl.read_uploads(list(files), rename=dict(rename), max_bytes=MAX_UPLOAD_MB << 20)
+        return sl.read_uploads(list(files), rename=dict(rename), drop_empty=drop_empty, max_bytes=MAX_UPLOAD_MB << 20)
     except sl.SchemaError as exc:
         return exc
 
@@ -52,6 +54,8 @@ def _stop_on(problem: sl.SchemaError) -> None:
     st.error(f"{len(problem.problems)} problem(s) in {problem.source or 'the upload'}; nothing is fitted until "
              "they are fixed:")
     st.markdown("\n".join(f"- {p}" for p in problem.problems))
+    if problem.hint:
+        st.info(problem.hint)
     st.stop()
 
 
@@ -98,7 +102,8 @@ def table_or_stop(files: tuple[tuple[str, bytes], ...], *, key: str, hint: str) 
         _stop_on(fmt)
     if fmt != "csv":
         return _log_table(files, fmt, key)
-    table = uploaded(files, column_mapping(files, key=key))
+    mapping, drop_empty = column_mapping(files, key=key)
+    table = uploaded(files, mapping, drop_empty)
     if isinstance(table, sl.SchemaError):
         _stop_on(table)
     return table
@@ -116,8 +121,9 @@ def upload_or_stop(label: str, *, key: str, hint: str, where=None) -> sl.RunTabl
     return table_or_stop(tuple((f.name, f.getvalue()) for f in uploads or ()), key=f"{key}_map", hint=hint)
 
 
-def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tuple[str, str], ...]:
-    """Widgets that map the files' columns to the canonical ones, pre-filled from the aliases."""
+def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """Widgets that map the files' columns to the canonical ones, pre-filled from the aliases, and whether to leave
+    out rows with empty cells."""
     columns = sl.csv_columns(list(files))
     choices = ["(ignore)", *sl.CANONICAL_COLUMNS]
     with st.expander("Map columns", expanded=not all(sl.canonical_column(c) for c in columns)):
@@ -128,4 +134,6 @@ def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tupl
             chosen = st.selectbox(column, choices, index=choices.index(guess) if guess else 0, key=f"{key}:{column}")
             if chosen != "(ignore)" and chosen != guess:
                 mapping.append((column, chosen))
-    return tuple(mapping)
+        drop_empty = st.checkbox(DROP_EMPTY, key=f"{key}:drop_empty",
+                                 help="Rows whose N, D, C, step, lr or loss is empty; the table's notes say which.")
+    return tuple(mapping), drop_empty

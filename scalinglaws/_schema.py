@@ -97,7 +97,8 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
     hint = ""
     if not drop_empty and empty.any():  # said only if the table fails: an empty cell is a problem of its column
         hint = (f"{_rows(np.flatnonzero(empty))} {'have' if empty.sum() > 1 else 'has'} empty cells; to leave such "
-                "rows out, read with drop_empty=True (the CLI's --drop-empty)")
+                "rows out, read with drop_empty=True (the CLI's --drop-empty, the app's 'Leave out rows with empty "
+                "cells')")
     if drop_empty:
         if empty.any():
             notes.append(f"dropped {int(empty.sum())} row(s) with empty values: {_rows(np.flatnonzero(empty))}")

@@ -57,6 +57,19 @@ def test_a_bad_csv_lists_every_problem_and_fits_nothing():
     assert not at.code  # no report: nothing was fitted
 
 
+@pytest.mark.slow  # an app page that fits: 4.0 s warm (2026-12-04)
+def test_rows_with_empty_cells_are_left_out_when_asked():
+    at = _app().run()
+    at.radio(key="source").set_value("Paste CSV").run()
+    at.text_area(key="pasted").input(GOOD + "\n1e9,1e12,\n").run()  # a 16th run whose loss is empty
+    assert not at.exception and "'loss': NaN, inf or empty at row 16" in _texts(at)
+    assert "Leave out rows with empty cells" in at.info[0].value and not at.code  # the way out, and no fit
+    at.checkbox(key="map:drop_empty").check().run()
+    assert not at.exception and not at.error
+    assert "15 rows, 15 runs." in _texts(at) and "**Loss at this budget:" in _texts(at)
+    assert any("dropped 1 row(s) with empty values: row 16" in c.value for c in at.caption)  # and says so
+
+
 def test_moving_a_forecast_widget_does_not_refit():
     at = _app().run()
     before = _cached.FITS_RUN["count"]

@@ -50,7 +50,8 @@ def test_drop_empty_is_explicit_and_noted():
         table_from_csv(csv)
     # the error names the way out, as a hint after the problems (the CLI prints it whole)
     assert err.value.hint == ("row 2 has empty cells; to leave such rows out, read with drop_empty=True (the CLI's "
-                              "--drop-empty)") and str(err.value).endswith("\n  hint: " + err.value.hint)
+                              "--drop-empty, the app's 'Leave out rows with empty cells')")
+    assert str(err.value).endswith("\n  hint: " + err.value.hint)
     t = table_from_csv(csv, drop_empty=True)
     assert len(t) == 2 and "dropped 1 row(s) with empty values: row 2" in t.notes[0]
 
