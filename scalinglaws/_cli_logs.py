@@ -13,7 +13,8 @@ def add_log_options(p) -> None:
     g.add_argument("--split", default="train", choices=("train", "eval"),
                    help="the logs' training rows (default) or evaluation rows (their eval loss as the loss)")
     g.add_argument("--map", action="append", default=[], metavar="NAME=COLUMN",
-                   help="map a logged name to a column, e.g. --map val/ppl_loss=loss --map model.n_params=N")
+                   help="map a logged name (or a CSV's column) to a column, e.g. --map val/ppl_loss=loss --map "
+                        "model.n_params=N; an empty COLUMN leaves NAME out (--map model=)")
     g.add_argument("--set", action="append", default=[], metavar="[RUN:]KEY=VALUE",
                    help="a run value logs lack, for every run or one: N, tokens_per_step, seq_len, bs, bs_tokens, "
                         "U, N_avg (e.g. --set seq_len=2048 --set run-a:N=1.2e8)")
@@ -46,7 +47,8 @@ def log_kwargs(args) -> dict:
     from .cli import pairs
     from .logs import MAX_FILE_BYTES
 
-    return {"format": args.format, "split": args.split, "rename": pairs(args.map, "--map") or None,
+    rename = {name: column or None for name, column in pairs(args.map, "--map").items()}  # None: left out
+    return {"format": args.format, "split": args.split, "rename": rename or None,
             "overrides": _overrides(args) or None,
             "max_bytes": int(args.max_bytes) if args.max_bytes else MAX_FILE_BYTES}
 

@@ -73,6 +73,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
 ALIASES_LOOKUP = {alias: canon for canon, aliases in ALIASES.items() for alias in aliases}
 CANONICAL_COLUMNS = tuple(ALIASES)  # the columns a file's columns can be mapped to
 NUMERIC = tuple(COLUMN_KINDS)
+_COLUMNS_SHOWN = 20  # a missing column's message lists at most these of the columns present (wide files have 100+)
 
 
 def _normalise(name: str) -> str:
@@ -94,9 +95,9 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
     empty = np.zeros(n, bool)
     for c in [c for c in frame if canonical_column(c) in NUMERIC]:
         empty |= numbers(frame[c])[2]
-    hint = ""
+    empty_hint = ""
     if not drop_empty and empty.any():  # said only if the table fails: an empty cell is a problem of its column
-        hint = (f"{_rows(np.flatnonzero(empty))} {'have' if empty.sum() > 1 else 'has'} empty cells; to leave such "
+        empty_hint = (f"{_rows(np.flatnonzero(empty))} {'have' if empty.sum() > 1 else 'has'} empty cells; to leave such "
                 "rows out, read with drop_empty=True (the CLI's --drop-empty, the app's 'Leave out rows with empty "
                 "cells')")
     if drop_empty:
@@ -148,12 +149,13 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
 
     missing = [c for c in require if c not in columns]
     if missing:
-        have = ", ".join(map(str, present)) or "none"
+        shown = list(map(str, present))[:_COLUMNS_SHOWN]
+        have = (", ".join(shown) or "none") + (f", ... ({len(present)} in all)" if len(present) > len(shown) else "")
         for c in missing:
             aliases = ", ".join(a for a in ALIASES.get(c, ()) if a != c.lower())
-            hint = f" (or one of: {aliases})" if aliases else ""
+            aka = f" (or one of: {aliases})" if aliases else ""
             derivable = " ; D can also come from N and C" if c == "D" else ""
-            problems.append(f"missing column {c!r}{hint}{derivable}; columns present: {have}")
+            problems.append(f"missing column {c!r}{aka}{derivable}; columns present: {have}")
 
     # a derived column inherits its sources' problems, which are reported once, at the source
     for name in [c for c in dict.fromkeys((*NUMERIC, *require)) if c in columns and c not in labels
@@ -193,7 +195,7 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
         problems.append("the table has no rows")
 
     if problems:
-        raise SchemaError(problems, source, hint)
+        raise SchemaError(problems, source, empty_hint)
     return RunTable(columns, runs, tuple(notes), source, tuple(labels))
 
 

@@ -180,3 +180,17 @@ def test_cod_from_a_matrix(capsys, root):
     assert code == 0 and "not predictable from these models yet" in out
     assert main(["cod", str(matrix), "--compute", "160m=1e20", "--at", "1e22"]) == 2
     assert "give the training compute of models" in capsys.readouterr().err
+
+
+def test_map_renames_a_csvs_columns_and_an_empty_target_leaves_one_out(tmp_path, capsys):
+    # Gadre et al.'s released table as it comes: two columns that both mean 'run', and no column named loss
+    sizes = (1e7, 3e7, 1e8, 3e8, 1e9, 3e9)
+    rows = ["name,model,N,D,loss_c4_val"] + [f"r{i},m{i},{n:g},{20 * n:g},{1.8 + 400 * n ** -0.34 + 0.2:.6f}"
+                                             for i, n in enumerate(sizes)]
+    csv = tmp_path / "runs.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    assert main(["fit", str(csv), "--law", "power_C"]) == 2
+    err = capsys.readouterr().err
+    assert "columns ['name', 'model'] all mean 'run'; keep one" in err and "missing column 'loss'" in err
+    assert main(["fit", str(csv), "--law", "power_C", "--map", "loss_c4_val=loss", "--map", "model="]) == 0
+    assert "6 points, 6 runs" in capsys.readouterr().out  # the runs named by 'name', model left out
