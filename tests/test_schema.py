@@ -23,18 +23,27 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(sl.SchemaError) as err:
         table_from_csv(csv, require=("N", "D", "loss", "lr"))
     text = "\n".join(err.value.problems)
-    assert "missing column 'lr'" in text
+    assert "missing column 'lr' (or one of: learning_rate); columns present: run, N, D, loss" in text
     assert "column 'loss': non-numeric values at row 2" in text
     assert "column 'N': must be positive, not at row 2" in text
     assert "column 'D': NaN, inf or empty at row 3" in text
     assert "column 'loss': NaN, inf or empty at row 4" in text
     assert "duplicated run id" in text and "row 4" in text
     assert len(err.value.problems) == 6
+    assert err.value.hint.startswith("rows 3, 4 have empty cells")  # the way out, after the problems
 
 
 def test_duplicated_run_and_step():
     with pytest.raises(sl.SchemaError, match=r"duplicated \(run, step\) at row 3"):
         table_from_csv("run,step,lr,loss\na,1,0.1,3\na,2,0.1,2.9\na,2,0.1,2.8\nb,2,0.1,2.8\n", require=("loss",))
+
+
+def test_a_wide_files_missing_column_lists_twenty_of_its_columns():
+    header = ",".join(f"metric_{i}" for i in range(30))
+    with pytest.raises(sl.SchemaError) as err:
+        table_from_csv(f"N,{header}\n1e8," + ",".join(["1"] * 30) + "\n", require=("loss",))
+    assert err.value.problems[0].endswith("columns present: N, metric_0, " + ", ".join(f"metric_{i}" for i in
+                                                                                       range(1, 19)) + ", ... (31 in all)")
 
 
 def test_ambiguous_columns_and_inf():
