@@ -24,15 +24,19 @@ def read_frame(buffer) -> tuple[dict[str, np.ndarray] | None, str]:
     """A frame from CSV bytes, text or a buffer (a header line, then one line per row), or None and the reason
     the input is not a readable CSV.
 
-    Blank lines are skipped; a row shorter than the header is padded with missing cells, a longer one is an error;
-    a repeated column name gets a suffix (``loss``, ``loss.1``), an empty one is named ``Unnamed: i``."""
+    Fields are separated by commas, or by tabs or semicolons where the header line has no comma but one of those
+    (a TSV, a spreadsheet's export in a locale whose decimal mark is the comma). Blank lines are skipped; a row
+    shorter than the header is padded with missing cells, a longer one is an error; a repeated column name gets a
+    suffix (``loss``, ``loss.1``), an empty one is named ``Unnamed: i``."""
     data = buffer.read() if hasattr(buffer, "read") else buffer
     try:
         text = data.decode("utf-8-sig") if isinstance(data, (bytes, bytearray)) else str(data).lstrip("\ufeff")
     except UnicodeDecodeError as exc:
         return None, f"not a readable CSV: {exc}"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = "," if "," in first else "\t" if "\t" in first else ";" if ";" in first else ","
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
     except csv.Error as exc:
         return None, f"not a readable CSV: {exc}"
     if not rows:

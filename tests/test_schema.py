@@ -46,6 +46,15 @@ def test_a_wide_files_missing_column_lists_twenty_of_its_columns():
                                                                                        range(1, 19)) + ", ... (31 in all)")
 
 
+def test_tab_and_semicolon_separated_files_read_as_the_comma_separated_one():
+    comma = table_from_csv("run,N,D,loss\na,1e8,1e9,3.0\nb,2e8,1e9,2.9\n")
+    for sep in ("\t", ";"):
+        other = table_from_csv(f"run{sep}N{sep}D{sep}loss\na{sep}1e8{sep}1e9{sep}3.0\nb{sep}2e8{sep}1e9{sep}2.9\n")
+        assert other.fingerprint() == comma.fingerprint() and list(other.columns) == list(comma.columns)
+    with pytest.raises(sl.SchemaError, match=r"column 'loss': non-numeric values at row 1 \(e.g. '3,0'\)"):
+        table_from_csv("N;D;loss\n1e8;1e9;3,0\n")  # a decimal comma is named, not misread
+
+
 def test_ambiguous_columns_and_inf():
     with pytest.raises(sl.SchemaError) as err:
         table_from_csv("N,params,loss\n1,2,inf\n")
