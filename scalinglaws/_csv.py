@@ -20,14 +20,15 @@ MISSING = frozenset({"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN
                      "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"})
 
 
-def read_frame(buffer) -> tuple[dict[str, np.ndarray] | None, str]:
+def read_frame(buffer, repeated: list | None = None) -> tuple[dict[str, np.ndarray] | None, str]:
     """A frame from CSV bytes, text or a buffer (a header line, then one line per row), or None and the reason
     the input is not a readable CSV.
 
     Fields are separated by commas, or by tabs or semicolons where the header line has no comma but one of those
     (a TSV, a spreadsheet's export in a locale whose decimal mark is the comma). Blank lines are skipped; a row
     shorter than the header is padded with missing cells, a longer one is an error; a repeated column name gets a
-    suffix (``loss``, ``loss.1``), an empty one is named ``Unnamed: i``."""
+    suffix (``loss``, ``loss.1``; each such name is appended to ``repeated`` when given), an empty one is named
+    ``Unnamed: i``."""
     data = buffer.read() if hasattr(buffer, "read") else buffer
     try:
         text = data.decode("utf-8-sig") if isinstance(data, (bytes, bytearray)) else str(data).lstrip("\ufeff")
@@ -54,6 +55,8 @@ def read_frame(buffer) -> tuple[dict[str, np.ndarray] | None, str]:
         count = seen.get(name, 0)
         seen[name] = count + 1
         names.append(name if count == 0 else f"{name}.{count}")
+        if count == 1 and repeated is not None:
+            repeated.append(name)
     cells = np.full((len(body), width), None, dtype=object)
     for r, row in enumerate(body):
         for c, cell in enumerate(row):

@@ -81,15 +81,16 @@ def _normalise(name: str) -> str:
 
 
 def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), source: str = "",
-             drop_empty: bool = False) -> RunTable:
+             drop_empty: bool = False, found: Sequence[str] = ()) -> RunTable:
     """Validate a frame (column name -> cells, see ``_csv``) into a :class:`RunTable`, raising
     :class:`SchemaError` with every problem.
 
     ``require`` names canonical columns that must be present (after deriving D or C). With ``drop_empty``, rows
     whose canonical numeric cells (N, D, C, step, lr, loss) are empty are dropped first, and the notes say which.
-    Rows are numbered from 1, the first data row of the input, in messages.
+    Rows are numbered from 1, the first data row of the input, in messages. ``found``: problems the reader found,
+    reported with these.
     """
-    problems: list[str] = []
+    problems: list[str] = list(found)
     notes: list[str] = []
     n = frame_length(frame)
     empty = np.zeros(n, bool)
@@ -203,10 +204,20 @@ def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", dro
                    rename: Mapping[str, str] | None = None) -> RunTable:
     """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`; ``rename`` maps the file's
     column names to the canonical ones (``{"model_size_m": "N"}``) where the aliases do not."""
-    frame, problem = read_frame(buffer)
+    repeated: list[str] = []
+    frame, problem = read_frame(buffer, repeated)
     if problem:
         raise SchemaError([problem], source)
-    return validate(_renamed(frame, rename, source), require=require, source=source, drop_empty=drop_empty)
+    return validate(_renamed(frame, rename, source), require=require, source=source, drop_empty=drop_empty,
+                    found=_repeated_problems(repeated, rename))
+
+
+def _repeated_problems(repeated: Sequence[str], rename: Mapping[str, str | None] | None) -> list[str]:
+    """A header name that repeats is ambiguous where it names a canonical column (which of them is N?); a repeated
+    metric or label keeps its suffixed copies (``score``, ``score.1``)."""
+    rename = rename or {}
+    return [f"column {name!r} appears more than once in the header (the others read as {name}.1, ...); keep one"
+            for name in repeated if (rename[name] if name in rename else canonical_column(name)) is not None]
 
 
 def canonical_column(name: str) -> str | None:
@@ -249,10 +260,12 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
     """One table from several CSV buffers, one run each (run id = its name), e.g. a folder of per-run CSVs."""
     frames, problems = [], []
     for name, buffer in named:
-        frame, problem = read_frame(buffer)
+        repeated: list[str] = []
+        frame, problem = read_frame(buffer, repeated)
         if problem:
             problems.append(f"{name}: {problem}")
             continue
+        problems += [f"{name}: {p}" for p in _repeated_problems(repeated, rename)]
         try:
             frame = _renamed(frame, rename, name)
         except SchemaError as exc:

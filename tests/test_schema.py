@@ -55,6 +55,16 @@ def test_tab_and_semicolon_separated_files_read_as_the_comma_separated_one():
         table_from_csv("N;D;loss\n1e8;1e9;3,0\n")  # a decimal comma is named, not misread
 
 
+def test_a_repeated_canonical_header_name_is_a_problem():
+    with pytest.raises(sl.SchemaError) as err:
+        table_from_csv("N,N,D,loss\n1e8,2e8,1e9,-3.0\n")
+    assert "column 'N' appears more than once in the header" in err.value.problems[0]
+    assert any("'loss': must be positive" in p for p in err.value.problems)  # reported with the rest
+    # a repeated metric keeps its copies, as does a literal name with a dot
+    assert {"score", "score.1"} <= set(table_from_csv("N,D,loss,score,score\n1e8,1e9,3.0,1,2\n").columns)
+    assert "loss.1" in table_from_csv("N,D,loss,loss.1\n1e8,1e9,3.0,2.9\n").columns
+
+
 def test_ambiguous_columns_and_inf():
     with pytest.raises(sl.SchemaError) as err:
         table_from_csv("N,params,loss\n1,2,inf\n")
