@@ -85,17 +85,19 @@ def padded_rows(n: int) -> int:
 
 
 def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
-    """Validate ``data`` (a RunTable or a mapping of columns) for ``law`` and build its jit-ready inputs.
+    """Validate ``data`` (a RunTable, a mapping of columns, or a data frame: pandas, polars, anything with
+    ``columns`` and ``items()``) for ``law`` and build its jit-ready inputs.
 
     Every problem is reported at once: missing columns, values of the wrong kind (a fraction outside [0, 1]),
     missing per-run series."""
     need = law.columns
     if isinstance(data, RunTable):
         table = data
-    elif isinstance(data, Mapping):
-        table = table_from_columns(data, require=need)
+    elif isinstance(data, Mapping) or (hasattr(data, "columns") and hasattr(data, "items")):
+        # a data frame is read through its columns, as a mapping is (nothing here imports pandas)
+        table = table_from_columns(data if isinstance(data, Mapping) else dict(data.items()), require=need)
     else:
-        raise InputError(f"data must be a RunTable or a mapping of columns, not {type(data).__name__}")
+        raise InputError(f"data must be a RunTable, a mapping of columns or a data frame, not {type(data).__name__}")
     problems = [f"law {law.name} needs column {c!r}, which the table lacks (columns: {', '.join(table.columns)})"
                 for c in need if c not in table]
     problems += check_kinds(table, {c: k for c, k in law.column_kinds.items() if c in need})

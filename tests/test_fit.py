@@ -47,6 +47,17 @@ def test_row_order_does_not_matter(chinchilla_table, chinchilla_fit):
     assert r.natural["alpha"] == pytest.approx(chinchilla_fit.natural["alpha"], rel=1e-5)
 
 
+def test_a_data_frame_fits_as_its_columns_do(chinchilla_table, chinchilla_fit):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({k: chinchilla_table[k] for k in ("N", "D", "loss")})
+    r = sl.fit("chinchilla", frame, grid="published")
+    # the same rows as the fixture's table, so the same fit: equal to rounding
+    assert r.objective == pytest.approx(chinchilla_fit.objective, rel=1e-12)
+    assert r.natural == pytest.approx(chinchilla_fit.natural, rel=1e-9)
+    with pytest.raises(sl.InputError, match="a RunTable, a mapping of columns or a data frame, not list"):
+        sl.fit("chinchilla", [1.0, 2.0])
+
+
 def test_duplicated_runs_with_half_weight_give_the_same_fit(chinchilla_table, chinchilla_fit):
     cols = {k: np.concatenate([chinchilla_table[k]] * 2) for k in ("N", "D", "loss")}
     r = sl.fit("chinchilla", cols, weights=np.full(480, 0.5))
