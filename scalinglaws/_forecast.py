@@ -24,6 +24,7 @@ import numpy as np
 from ._errors import InputError, UnreachableTargetError
 from ._law import Law
 from ._result import FitResult, _broadcast, percentile_interval
+from ._table import COLUMN_KINDS, _kind_problem
 
 __all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "compute_for_target",
            "allocation_exponent"]
@@ -205,6 +206,15 @@ def forecast(result: FitResult, inputs: Mapping[str, object], *, level: float = 
         raise InputError(f"law {law.name} predicts curves under a per-run {', '.join(law.series)} series: use "
                          "scalinglaws.curves.predict_curve")
     columns = _broadcast({k: inputs[k] for k in inputs})
+    problems = []
+    for name in law.inputs:  # a forecast at D = -5 is an input error, not a NaN band
+        values = np.asarray(columns[name], dtype=float)
+        kind = law.column_kinds.get(name, COLUMN_KINDS.get(name, "finite"))
+        bad = "is NaN or inf" if not np.all(np.isfinite(values)) else _kind_problem(values, kind)
+        if bad:
+            problems.append(f"input {name!r} ({kind}) {bad}".replace(" at row", " at position"))
+    if problems:
+        raise InputError("; ".join(problems))
     band = predict_band(result, law.features(columns), level)
     return Forecast(columns, band, level, extrapolation_warnings(result, columns), law.target)
 

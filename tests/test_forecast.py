@@ -60,6 +60,15 @@ def test_unreachable_target_raises():
         compute_for_target(sl.preset("chinchilla", "epoch-main"), 1.5)  # below E = 1.817
 
 
+def test_a_forecast_at_impossible_inputs_names_them():
+    epoch = sl.preset("chinchilla", "epoch-main")
+    with pytest.raises(sl.InputError) as err:
+        forecast(epoch, {"N": [7e10, 7e10], "D": [1.4e12, -5.0]})
+    assert str(err.value) == "input 'D' (positive) must be positive, not at position 2 (e.g. -5)"
+    with pytest.raises(sl.InputError, match="input 'N' \\(positive\\) is NaN or inf"):
+        forecast(epoch, {"N": np.nan, "D": 1.4e12})
+
+
 @pytest.mark.slow  # over 1.2 s warm: 1.7 s warm, 7.8 s on an empty cache (2026-12-03)
 def test_a_target_some_draws_cannot_reach(chinchilla_table, chinchilla_fit):
     b = sl.bootstrap(chinchilla_fit, chinchilla_table, 200, seed=2)
