@@ -23,7 +23,7 @@ import numpy as np
 
 from ._errors import InputError, UnreachableTargetError
 from ._law import Law
-from ._result import FitResult, _broadcast, percentile_interval
+from ._result import FitResult, _broadcast, check_level, percentile_interval
 from ._table import COLUMN_KINDS, _kind_problem
 
 __all__ = ["Band", "Forecast", "Allocation", "forecast", "compute_optimal", "compute_for_target",
@@ -171,6 +171,7 @@ def predict_samples(result: FitResult, x) -> tuple[np.ndarray, np.ndarray | None
 
 def predict_band(result: FitResult, x, level: float) -> Band:
     """:func:`predict_samples` as a value and its percentile band (NaN without draws)."""
+    check_level(level)  # also where there are no draws: a preset's forecast says its level
     value, samples = predict_samples(result, x)
     if samples is None:
         nan = np.full_like(value, np.nan, dtype=float)
@@ -300,6 +301,7 @@ def compute_optimal(result: FitResult, compute: float, *, fixed: Mapping[str, fl
                     level: float = 0.9) -> Allocation:
     """N*, D*, tokens per parameter and loss minimising the law at compute ``compute`` (FLOP, under the law's
     compute model), with the law's fixed inputs (e.g. ``fixed={"U": 1e11}``) held at the given values."""
+    check_level(level)
     fixed = dict(fixed or {})
     _require(result.law, "allocation", fixed)
     if not compute > 0:
@@ -333,6 +335,7 @@ def compute_for_target(result: FitResult, target: float, *, fixed: Mapping[str, 
     Chinchilla's E). Draws that cannot reach it are left out of the interval; ``draws_reaching`` says how many did.
     """
     law = result.law
+    check_level(level)
     fixed = dict(fixed or {})
     _require(law, "target", fixed)
     if not target > 0:

@@ -231,8 +231,16 @@ class FitResult:
         return self.report()
 
 
+def check_level(level: float) -> float:
+    """``level`` as a float strictly between 0 and 1 (0.9 for a 90% band), or an InputError naming it."""
+    if not 0.0 < float(level) < 1.0:
+        raise InputError(f"level must be between 0 and 1 (0.9 for a 90% band), not {level!r}")
+    return float(level)
+
+
 def percentile_interval(samples, level: float, axis=None):
     """Equal-tailed percentile interval of the finite samples (along ``axis``); NaN where none is finite."""
+    level = check_level(level)
     samples = np.asarray(samples, dtype=float)
     samples = np.where(np.isfinite(samples), samples, np.nan)
     tail = 50.0 * (1.0 - level)

@@ -67,6 +67,11 @@ def test_a_forecast_at_impossible_inputs_names_them():
     assert str(err.value) == "input 'D' (positive) must be positive, not at position 2 (e.g. -5)"
     with pytest.raises(sl.InputError, match="input 'N' \\(positive\\) is NaN or inf"):
         forecast(epoch, {"N": np.nan, "D": 1.4e12})
+    for bad in (0.0, 1.0, 90):  # a level is a share: 90 is read as a mistake for 0.9, not as 90%
+        with pytest.raises(sl.InputError, match=f"level must be between 0 and 1 \\(0.9 for a 90% band\\), not {bad}"):
+            forecast(epoch, {"N": 7e10, "D": 1.4e12}, level=bad)
+    with pytest.raises(sl.InputError, match="level must be between 0 and 1"):
+        compute_optimal(epoch, 5.88e23, level=1.5)
 
 
 @pytest.mark.slow  # over 1.2 s warm: 1.7 s warm, 7.8 s on an empty cache (2026-12-03)
