@@ -135,5 +135,6 @@ def column_mapping(files: tuple[tuple[str, bytes], ...], key: str) -> tuple[tupl
             if chosen != "(ignore)" and chosen != guess:
                 mapping.append((column, chosen))
         drop_empty = st.checkbox(DROP_EMPTY, key=f"{key}:drop_empty",
-                                 help="Rows whose N, D, C, step, lr or loss is empty; the table's notes say which.")
+                                 help="Rows with an empty cell in a recognised numeric column (N, D, C, loss, ...); "
+                                      "the table's notes say which.")
     return tuple(mapping), drop_empty

@@ -35,7 +35,7 @@ def read_frame(buffer, repeated: list | None = None) -> tuple[dict[str, np.ndarr
     except UnicodeDecodeError as exc:
         return None, f"not a readable CSV: {exc}"
     first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "," if "," in first else "\t" if "\t" in first else ";" if ";" in first else ","
+    delimiter = next((d for d in ",\t;" if d in first), ",")
     try:
         rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
     except csv.Error as exc:

@@ -95,7 +95,7 @@ def prepare(law: Law, data, weights: Sequence[float] | None = None) -> Prepared:
         table = data
     elif isinstance(data, Mapping) or (hasattr(data, "columns") and hasattr(data, "items")):
         # a data frame is read through its columns, as a mapping is (nothing here imports pandas)
-        table = table_from_columns(data if isinstance(data, Mapping) else dict(data.items()), require=need)
+        table = table_from_columns(dict(data.items()), require=need)
     else:
         raise InputError(f"data must be a RunTable, a mapping of columns or a data frame, not {type(data).__name__}")
     problems = [f"law {law.name} needs column {c!r}, which the table lacks (columns: {', '.join(table.columns)})"

@@ -211,9 +211,9 @@ def forecast(result: FitResult, inputs: Mapping[str, object], *, level: float = 
     for name in law.inputs:  # a forecast at D = -5 is an input error, not a NaN band
         values = np.asarray(columns[name], dtype=float)
         kind = law.column_kinds.get(name, COLUMN_KINDS.get(name, "finite"))
-        bad = "is NaN or inf" if not np.all(np.isfinite(values)) else _kind_problem(values, kind)
+        bad = "is NaN or inf" if not np.all(np.isfinite(values)) else _kind_problem(values, kind, "position")
         if bad:
-            problems.append(f"input {name!r} ({kind}) {bad}".replace(" at row", " at position"))
+            problems.append(f"input {name!r} ({kind}) {bad}")
     if problems:
         raise InputError("; ".join(problems))
     band = predict_band(result, law.features(columns), level)

@@ -86,9 +86,9 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
     :class:`SchemaError` with every problem.
 
     ``require`` names canonical columns that must be present (after deriving D or C). With ``drop_empty``, rows
-    whose canonical numeric cells (N, D, C, step, lr, loss) are empty are dropped first, and the notes say which.
-    Rows are numbered from 1, the first data row of the input, in messages. ``found``: problems the reader found,
-    reported with these.
+    with an empty cell in a canonical numeric column (``NUMERIC``: N, D, C, step, lr, loss, ...) are dropped first,
+    and the notes say which. Rows are numbered from 1, the first data row of the input, in messages. ``found``:
+    problems the reader found, reported with these.
     """
     problems: list[str] = list(found)
     notes: list[str] = []
@@ -98,9 +98,9 @@ def validate(frame: Mapping[str, np.ndarray], *, require: Sequence[str] = (), so
         empty |= numbers(frame[c])[2]
     empty_hint = ""
     if not drop_empty and empty.any():  # said only if the table fails: an empty cell is a problem of its column
-        empty_hint = (f"{_rows(np.flatnonzero(empty))} {'have' if empty.sum() > 1 else 'has'} empty cells; to leave such "
-                "rows out, read with drop_empty=True (the CLI's --drop-empty, the app's 'Leave out rows with empty "
-                "cells')")
+        empty_hint = (f"{_rows(np.flatnonzero(empty))} {'have' if empty.sum() > 1 else 'has'} empty cells; to leave "
+                      "such rows out, read with drop_empty=True (the CLI's --drop-empty, the app's 'Leave out rows "
+                      "with empty cells')")
     if drop_empty:
         if empty.any():
             notes.append(f"dropped {int(empty.sum())} row(s) with empty values: {_rows(np.flatnonzero(empty))}")

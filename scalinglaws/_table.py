@@ -234,8 +234,9 @@ class RunTable:
         return self.select(values < np.sort(values)[-n])
 
 
-def _kind_problem(values: np.ndarray, kind: str) -> str:
-    """What is wrong with finite ``values`` for ``kind`` ('' when nothing), e.g. 'must be in [0, 1], not at rows 3'."""
+def _kind_problem(values: np.ndarray, kind: str, unit: str = "row") -> str:
+    """What is wrong with finite ``values`` for ``kind`` ('' when nothing), e.g. 'must be in [0, 1], not at rows 3'
+    (``unit`` names what the values are numbered by)."""
     finite = np.isfinite(values)
     if kind == "positive":
         bad, rule = finite & (values <= 0), "must be positive"
@@ -250,7 +251,7 @@ def _kind_problem(values: np.ndarray, kind: str) -> str:
     else:
         raise ValueError(f"column kind must be one of {KINDS}, not {kind!r}")
     index = np.flatnonzero(bad)
-    return f"{rule}, not at {_rows(index)} (e.g. {values[index[0]]:g})" if len(index) else ""
+    return f"{rule}, not at {_rows(index, unit)} (e.g. {values[index[0]]:g})" if len(index) else ""
 
 
 def check_kinds(table: "RunTable", kinds: Mapping[str, str]) -> list[str]:
@@ -269,7 +270,7 @@ def check_kinds(table: "RunTable", kinds: Mapping[str, str]) -> list[str]:
     return problems
 
 
-def _rows(index: np.ndarray) -> str:
+def _rows(index: np.ndarray, unit: str = "row") -> str:
     shown = ", ".join(str(i + 1) for i in index[:_MAX_ROWS_SHOWN])
     more = f" and {len(index) - _MAX_ROWS_SHOWN} more" if len(index) > _MAX_ROWS_SHOWN else ""
-    return f"row{'s' if len(index) > 1 else ''} {shown}{more}"
+    return f"{unit}{'s' if len(index) > 1 else ''} {shown}{more}"
