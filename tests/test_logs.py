@@ -93,6 +93,7 @@ def test_tensorboard_from_summary_writer_and_from_the_trainer():
         assert evals["step"][rows_of(evals, run)].tolist() == [25, 50, 75, 100]
     hf_tb = read_logs(FIX / "tensorboard_hf").table()
     hf_state = read_logs(FIX / "hf").table()
+    # the same run written by HF's TensorBoard callback (float32) and its trainer_state.json: float32's rounding
     np.testing.assert_allclose(hf_tb["loss"], hf_state["loss"], rtol=FLOAT32)
     assert hf_tb["D"].tolist() == hf_state["D"].tolist()
 
@@ -160,6 +161,7 @@ def test_wandb_panel_names_with_dashes_and_ranges_dropped():
         rows = rows_of(table, run)
         assert rows.sum() == EXPECTED["wandb"]["panel_steps"][run]
         steps = table["step"][rows]
+        # a W&B export holds the float64 values as text: exact up to the last bit
         np.testing.assert_allclose(table["loss"][rows], synthetic_loss(steps, r), rtol=1e-15)
         np.testing.assert_allclose(table["lr"][rows], [lr_at(s, 100, 3e-4 * (r + 1)) for s in steps], rtol=1e-15)
     assert any("12 __MIN/__MAX columns" in n for n in logs.notes)
