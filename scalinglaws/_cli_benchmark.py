@@ -39,7 +39,7 @@ def _add_leaderboard(sub) -> None:
     lb = sub.add_parser("leaderboard", help="the benchmark scores beside the published ones, from fits/benchmark_*")
     lb.add_argument("--fits", default="fits", help="the fits/ folder (default: ./fits)")
     lb.add_argument("--rerun", action="store_true", help="rerun the benchmark entries first (rewrites their "
-                                                         "result.json; about 25 minutes on 2 cores)")
+                                                         "result.json; about 85 minutes on 2 cores)")
     lb.add_argument("--readme", help="rewrite this file's table between the leaderboard markers (README.md)")
 
 

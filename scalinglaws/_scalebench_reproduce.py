@@ -1,9 +1,9 @@
 """The ``scalebench`` kind of fits/ entry: ScaleBench's run-selection protocol (see :mod:`scalinglaws.scalebench`) on
 task folders, every method beside the published Table 2.
 
-Spec keys: ``tasks`` (task folders), ``published`` (published_table2.csv), optionally ``repeats`` and ``laws`` (per
-task, the law instances to run; default all). Values: ``TASK/LAW:METHOD:BUDGET`` (a law's mean R^2 over repeats),
-and over each task's laws ``mean:TASK:METHOD:BUDGET``, ``mean:TASK:best_baseline:BUDGET`` (the best of Random, Cost
+Spec keys: ``tasks`` (task folders), optionally ``published`` (published_table2.csv; none for tasks built here, as
+data/scalebench_heldout's), ``repeats`` and ``laws`` (per task, the law instances to run; default all). Values:
+``TASK/LAW:METHOD:BUDGET`` (a law's mean R^2 over repeats), and over each task's laws ``mean:TASK:METHOD:BUDGET``, ``mean:TASK:best_baseline:BUDGET`` (the best of Random, Cost
 Rand and D-opt) and ``mean:TASK:published_LABEL:BUDGET`` for the published Ours and V-opt rows."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def run_scalebench(spec: dict, root: Path):
     values, details, text = {}, {}, []
     for folder in spec["tasks"]:
         task = read_task(root / folder, laws=(spec.get("laws") or {}).get(Path(folder).name))
-        published = published_table(root / spec["published"], task.name)
+        published = published_table(root / spec["published"], task.name) if spec.get("published") else {}
         result = scalebench(task, methods=tuple(spec.get("methods", METHODS)), repeats=spec.get("repeats"),
                             published=published)
         for law, per in result.scores.items():

@@ -140,7 +140,8 @@ def test_the_leaderboard_and_the_readme_table_come_from_the_committed_results(tm
     # the board reads the committed number and shows it in percent: only the scaling's rounding
     assert mean["ours"] == pytest.approx(100 * committed["details"]["values"]["mean:ours"], rel=1e-12)
     tasks = {r["task"] for r in board.scalebench}
-    assert tasks == {"parallel", "moe", "data_constrained", "farseer"}
+    held_out = {t + sl.leaderboard.HELD_OUT for t in ("chinchilla_epoch", "overtraining", "isoflop_owt2")}
+    assert tasks == {"parallel", "moe", "data_constrained", "farseer"} | held_out
     text = board.markdown()
     assert f"| **mean** | **{mean['ours']:.3f}** |" in text
     readme = (ROOT / "README.md").read_text()
@@ -153,3 +154,22 @@ def test_the_leaderboard_and_the_readme_table_come_from_the_committed_results(tm
     copy.write_text("no markers\n")
     with pytest.raises(sl.InputError, match="leaderboard markers"):
         sl.leaderboard.write_readme(copy, board)
+
+
+def test_the_held_out_tasks_are_what_their_script_builds_from_the_bundled_data(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_tasks", ROOT / "data" / "scalebench_heldout" / "make_tasks.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    counts = {}
+    for name, build in make.TASKS.items():
+        make.write(name, build(), tmp_path)
+        for f in ("task.json", "laws.json", "train.csv", "test.csv"):
+            assert (tmp_path / name / f).read_text() == (ROOT / "data" / "scalebench_heldout" / name / f).read_text()
+        task = sb.read_task(ROOT / "data" / "scalebench_heldout" / name)
+        counts[name] = (len(task.pools), sum(len(p) for p in task.pools.values()),
+                        sum(len(t) for t in task.targets.values()), len(task.laws))
+    # the rows PROVENANCE.md states: groups, pool runs, target runs, laws
+    assert counts == {"chinchilla_epoch": (1, 182, 63, 4), "overtraining": (2, 48, 21, 4),
+                      "isoflop_owt2": (2, 179, 41, 4)}
