@@ -22,7 +22,7 @@ app: $(STAMP)
 		--browser.gatherUsageStats false
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist worksteal  # two workers, an idle one takes queued tests; fresh clone with chromium: 11.2 min (2026-12-04; 15.7-18.4 on the slow 2026-12-03)
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal  # two workers, an idle one takes queued tests; fresh clone with chromium: 11.0 min (2026-12-04; 15.7-18.4 on the slow 2026-12-03)
 
 # quick loops: everything but the slow tier (reproductions, notebooks, subprocesses, the browser, app pages, long
 # studies, tests over about 1.2 s warm): 37 s warm on 2 cores, 3 min on an empty cache (2026-12-04)
