@@ -36,7 +36,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_logs_scale.py
 	$(BIN)/python benchmarks/bench_external.py
 
-# the leaderboard: rerun the external benchmark entries (fits/benchmark_*; about 85 minutes on 2 cores), then rewrite the README's table from them
+# the leaderboard: rerun the external benchmark entries (fits/benchmark_*; about 85 minutes on 2 cores), then
+# rewrite the README's table from them
 leaderboard: $(STAMP)
 	$(BIN)/scalinglaws leaderboard --rerun --readme README.md
 

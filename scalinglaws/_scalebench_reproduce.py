@@ -3,8 +3,8 @@ task folders, every method beside the published Table 2.
 
 Spec keys: ``tasks`` (task folders), optionally ``published`` (published_table2.csv; none for tasks built here, as
 data/scalebench_heldout's), ``repeats`` and ``laws`` (per task, the law instances to run; default all). Values:
-``TASK/LAW:METHOD:BUDGET`` (a law's mean R^2 over repeats), and over each task's laws ``mean:TASK:METHOD:BUDGET``, ``mean:TASK:best_baseline:BUDGET`` (the best of Random, Cost
-Rand and D-opt) and ``mean:TASK:published_LABEL:BUDGET`` for the published Ours and V-opt rows."""
+``TASK/LAW:METHOD:BUDGET`` (a law's mean R^2 over repeats), and over each task's laws ``mean:TASK:METHOD:BUDGET``,
+``mean:TASK:best_baseline:BUDGET`` (the best of Random, Cost Rand and D-opt) and ``mean:TASK:published_LABEL:BUDGET`` for the published Ours and V-opt rows."""
 
 from __future__ import annotations
 

@@ -204,20 +204,26 @@ def table_from_csv(buffer, *, require: Sequence[str] = (), source: str = "", dro
                    rename: Mapping[str, str] | None = None) -> RunTable:
     """Parse CSV text or a binary/text buffer into a validated :class:`RunTable`; ``rename`` maps the file's
     column names to the canonical ones (``{"model_size_m": "N"}``) where the aliases do not."""
+    frame, problems = _read(buffer, rename)
+    if frame is None:
+        raise SchemaError(problems, source)
+    return validate(_renamed(frame, rename, source), require=require, source=source, drop_empty=drop_empty,
+                    found=problems)
+
+
+def _read(buffer, rename: Mapping[str, str | None] | None) -> tuple[dict | None, list[str]]:
+    """The frame of CSV input and its header's problems, or None and why the input is not a readable CSV.
+
+    A header name that repeats is ambiguous where it names a canonical column (which of them is N?); a repeated
+    metric or label keeps its suffixed copies (``score``, ``score.1``)."""
     repeated: list[str] = []
     frame, problem = read_frame(buffer, repeated)
     if problem:
-        raise SchemaError([problem], source)
-    return validate(_renamed(frame, rename, source), require=require, source=source, drop_empty=drop_empty,
-                    found=_repeated_problems(repeated, rename))
-
-
-def _repeated_problems(repeated: Sequence[str], rename: Mapping[str, str | None] | None) -> list[str]:
-    """A header name that repeats is ambiguous where it names a canonical column (which of them is N?); a repeated
-    metric or label keeps its suffixed copies (``score``, ``score.1``)."""
+        return None, [problem]
     rename = rename or {}
-    return [f"column {name!r} appears more than once in the header (the others read as {name}.1, ...); keep one"
-            for name in repeated if (rename[name] if name in rename else canonical_column(name)) is not None]
+    return frame, [f"column {name!r} appears more than once in the header (the others read as {name}.1, ...); "
+                   "keep one" for name in repeated
+                   if (rename[name] if name in rename else canonical_column(name)) is not None]
 
 
 def canonical_column(name: str) -> str | None:
@@ -260,12 +266,10 @@ def concat_tables(named: Sequence[tuple[str, object]], *, require: Sequence[str]
     """One table from several CSV buffers, one run each (run id = its name), e.g. a folder of per-run CSVs."""
     frames, problems = [], []
     for name, buffer in named:
-        repeated: list[str] = []
-        frame, problem = read_frame(buffer, repeated)
-        if problem:
-            problems.append(f"{name}: {problem}")
+        frame, found = _read(buffer, rename)
+        problems += [f"{name}: {p}" for p in found]
+        if frame is None:
             continue
-        problems += [f"{name}: {p}" for p in _repeated_problems(repeated, rename)]
         try:
             frame = _renamed(frame, rename, name)
         except SchemaError as exc:

@@ -27,9 +27,9 @@ if board.hitchhiker:
 if board.scalebench:
     st.subheader("Choosing runs under a budget (ScaleBench)")
     st.caption("Target-region R^2 (clipped to [-1, 1]; higher is better) at each share of the pool's cost. Every "
-               "method is run here by this toolkit; the published Table 2 value is beside ours. Tasks marked held out are "
-               "built here from this repository's data (data/scalebench_heldout): our selection was not chosen on "
-               "them, and nothing is published for them.")
+               "method is run here by this toolkit; the published Table 2 value is beside ours. Tasks marked held "
+               "out are built here from this repository's data (data/scalebench_heldout): our selection was not "
+               "chosen on them, and nothing is published for them.")
     st.dataframe(board.scalebench_rows(), hide_index=True)
 with st.expander("As markdown (the README's table)"):
     st.code(board.markdown(), language="markdown")

@@ -3,8 +3,9 @@ run-selection method chosen on data/scalebench's four tasks can be judged on tas
 Run from anywhere: python data/scalebench_heldout/make_tasks.py (rewrites each task folder).
 
 Each task follows data/scalebench/PROTOCOL.md: a pool (train.csv) of smaller runs, a target region (test.csv) of the
-largest (in compute, or for Gadre's models in size: the extrapolation one plans for), a cost proxy, budgets 1% / 5% / 10% of each group's pool cost and
-10 repeats; every group is its own problem. The laws are four standard L(N, D) forms in ScaleBench's style (bounds
+largest (in compute, or for Gadre's models in size: the extrapolation one plans for), a cost proxy, budgets 1% / 5% /
+10% of each group's pool cost and 10 repeats; every group is its own problem. The laws are four standard L(N, D)
+forms in ScaleBench's style (bounds
 wide, starts from the bounds), each fitted by this toolkit's default objective (Huber, delta 1e-3, on log residuals:
 Epoch's runs, read off a figure, have outliers that squared raw residuals follow; with them, the Chinchilla form fitted
 to the whole pool scored R^2 0.25 on the target region, and 0.71 with Huber):
